@@ -1,0 +1,3 @@
+from quba.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Datasets: on-disk layouts, label spaces, suites, verification and downloads."""

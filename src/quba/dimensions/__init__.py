@@ -1,0 +1,1 @@
+"""The nine quality dimensions, their registry, and the protocols."""

@@ -1,0 +1,1 @@
+"""Classifiers: model specs, adapters with normalization inside, preprocessing, the paper's zoo."""

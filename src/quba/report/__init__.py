@@ -1,0 +1,1 @@
+"""quba.report"""
