@@ -17,6 +17,11 @@ import typer
 import quba.cli
 from quba.errors import QubaError
 
+try:  # recent typer vendors click; older releases use the click package itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
 app = typer.Typer(
     name="quba",
     help="How well-behaved is your image classifier? The nine QUBA dimensions and the QUBA score.",
@@ -59,13 +64,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(done.exit_code)
     except typer.Abort:
         sys.exit(130)
-    except Exception as error:  # click's usage errors carry their own exit code
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
+    except ClickException as error:  # usage errors: unknown command, bad option value
+        error.show()
+        sys.exit(error.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -85,24 +85,67 @@ class Suite:
 def _imagenet_datasets() -> dict[str, DatasetInfo]:
     mvh = "modelvshuman"
     entries = [
-        DatasetInfo("imagenet_val", "imagenet/val", "class_folders", 50_000, "class",
-                    "ImageNet-1k validation set"),
-        DatasetInfo("imagenet_c", "imagenet-c", "corruptions", 50_000 * 15 * 5, "class",
-                    "ImageNet-C, 15 corruptions x 5 severities"),
-        DatasetInfo("imagenet_r", "imagenet-r", "class_folders", 30_000, "class",
-                    "ImageNet-R renditions of 200 classes"),
-        DatasetInfo("cue_conflict", f"{mvh}/cue-conflict", "category_folders", 1_280,
-                    "category", "cue-conflict: shape of one category, texture of another"),
+        DatasetInfo(
+            "imagenet_val",
+            "imagenet/val",
+            "class_folders",
+            50_000,
+            "class",
+            "ImageNet-1k validation set",
+        ),
+        DatasetInfo(
+            "imagenet_c",
+            "imagenet-c",
+            "corruptions",
+            50_000 * 15 * 5,
+            "class",
+            "ImageNet-C, 15 corruptions x 5 severities",
+        ),
+        DatasetInfo(
+            "imagenet_r",
+            "imagenet-r",
+            "class_folders",
+            30_000,
+            "class",
+            "ImageNet-R renditions of 200 classes",
+        ),
+        DatasetInfo(
+            "cue_conflict",
+            f"{mvh}/cue-conflict",
+            "category_folders",
+            1_280,
+            "category",
+            "cue-conflict: shape of one category, texture of another",
+        ),
         DatasetInfo("edge", f"{mvh}/edge", "category_folders", 160, "category", "edge maps"),
-        DatasetInfo("silhouette", f"{mvh}/silhouette", "category_folders", 160, "category",
-                    "silhouettes"),
+        DatasetInfo(
+            "silhouette", f"{mvh}/silhouette", "category_folders", 160, "category", "silhouettes"
+        ),
         DatasetInfo("sketch", f"{mvh}/sketch", "session_files", 800, "category", "sketches"),
-        DatasetInfo("stylized", f"{mvh}/stylized", "session_files", 800, "category",
-                    "style-transferred images"),
-        DatasetInfo("mixed_same", "bg_challenge/mixed_same/val", "object_folders", 4_050,
-                    "object_class", "Backgrounds Challenge: background of the same class"),
-        DatasetInfo("mixed_rand", "bg_challenge/mixed_rand/val", "object_folders", 4_050,
-                    "object_class", "Backgrounds Challenge: background of a random class"),
+        DatasetInfo(
+            "stylized",
+            f"{mvh}/stylized",
+            "session_files",
+            800,
+            "category",
+            "style-transferred images",
+        ),
+        DatasetInfo(
+            "mixed_same",
+            "bg_challenge/mixed_same/val",
+            "object_folders",
+            4_050,
+            "object_class",
+            "Backgrounds Challenge: background of the same class",
+        ),
+        DatasetInfo(
+            "mixed_rand",
+            "bg_challenge/mixed_rand/val",
+            "object_folders",
+            4_050,
+            "object_class",
+            "Backgrounds Challenge: background of a random class",
+        ),
     ]
     return {d.key: d for d in entries}
 
