@@ -15,6 +15,9 @@ from quba.errors import ModelError
 
 Interpolation = Literal["nearest", "bilinear", "bicubic", "lanczos"]
 _INTERPOLATIONS = ("nearest", "bilinear", "bicubic", "lanczos")
+ResizeMode = Literal["shortest", "squash"]
+_RESIZE_MODES = ("shortest", "squash")
+_KEYS = ("resize", "crop", "interpolation", "mean", "std", "resize_mode")
 
 
 @dataclass(frozen=True)
@@ -22,7 +25,9 @@ class Preprocessing:
     """Resize the shorter side to ``resize``, centre-crop ``crop`` x ``crop``, scale to [0, 1].
 
     ``mean``/``std`` are the per-channel statistics the classifier normalizes with *inside* its
-    forward pass, or ``None`` when it adds none.
+    forward pass, or ``None`` when it adds none. ``resize_mode="squash"`` resizes both sides to
+    ``resize`` (aspect ratio not kept) before the centre crop, as SigLIP models and timm's
+    ``crop_mode="squash"`` do.
     """
 
     resize: int = 256
@@ -30,6 +35,7 @@ class Preprocessing:
     interpolation: Interpolation = "bilinear"
     mean: tuple[float, float, float] | None = None
     std: tuple[float, float, float] | None = None
+    resize_mode: ResizeMode = "shortest"
 
     def __post_init__(self) -> None:
         if self.resize < 1 or self.crop < 1:
@@ -42,6 +48,11 @@ class Preprocessing:
                 f"Expected interpolation to be one of {', '.join(_INTERPOLATIONS)}, "
                 f"but got {self.interpolation!r}"
             )
+        if self.resize_mode not in _RESIZE_MODES:
+            raise ModelError(
+                f"Expected resize_mode to be one of {', '.join(_RESIZE_MODES)}, "
+                f"but got {self.resize_mode!r}"
+            )
         if (self.mean is None) != (self.std is None):
             raise ModelError("Expected both mean and std, or neither")
         for name in ("mean", "std"):
@@ -53,12 +64,13 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Preprocessing:
-        """Build from a plain dict with optional keys resize, crop, interpolation, mean, std."""
-        unknown = set(values) - {"resize", "crop", "interpolation", "mean", "std"}
+        """Build from a plain dict with optional keys resize, crop, interpolation, mean, std
+        (and resize_mode)."""
+        unknown = set(values) - set(_KEYS)
         if unknown:
             raise ModelError(
                 f"Unknown preprocessing keys {sorted(unknown)}; expected a subset of "
-                "resize, crop, interpolation, mean, std"
+                f"{', '.join(_KEYS)}"
             )
         kwargs = dict(values)
         for name in ("mean", "std"):
@@ -84,10 +96,11 @@ class Preprocessing:
         if native:
             return v2.Compose([_RGB(), *to_tensor])
         mode = getattr(v2.InterpolationMode, self.interpolation.upper())
+        size = self.resize if self.resize_mode == "shortest" else [self.resize, self.resize]
         return v2.Compose(
             [
                 _RGB(),
-                v2.Resize(self.resize, interpolation=mode, antialias=True),
+                v2.Resize(size, interpolation=mode, antialias=True),
                 v2.CenterCrop(self.crop),
                 *to_tensor,
             ]
