@@ -9,3 +9,12 @@ from quba.errors import QubaError
 __version__ = "0.1.0"
 
 __all__ = ["QubaError", "__version__"]
+
+
+def __getattr__(name: str):
+    # ``quba.evaluate(...)`` without importing torch at ``import quba``
+    if name == "evaluate":
+        from quba.evaluation import evaluate
+
+        return evaluate
+    raise AttributeError(f"module 'quba' has no attribute {name!r}")

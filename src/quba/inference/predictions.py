@@ -24,12 +24,15 @@ class Predictions:
             predictions of the same images can be matched.
         meta: per-sample metadata arrays of length N (for example ``corruption``, ``severity``,
             ``texture``), as named by the dataset.
+        num_skipped: how many images of the dataset were left out as unreadable
+            (``--skip-unreadable``); they have no row here.
     """
 
     logits: np.ndarray
     targets: np.ndarray
     sample_ids: np.ndarray
     meta: Mapping[str, np.ndarray] = field(default_factory=dict)
+    num_skipped: int = 0
 
     def __post_init__(self) -> None:
         n = len(self.targets)
@@ -52,6 +55,7 @@ class Predictions:
             targets=self.targets[mask],
             sample_ids=self.sample_ids[mask],
             meta={k: v[mask] for k, v in self.meta.items()},
+            num_skipped=self.num_skipped,
         )
 
     def aligned_to(self, sample_ids: np.ndarray) -> Predictions:
