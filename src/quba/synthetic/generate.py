@@ -153,7 +153,7 @@ def generate(
 
     counts["train"] = _write_train(root, rng("train"), spec.train_per_class)
     counts["imagenet_val"], counts["imagenet_c"] = _write_val_and_c(
-        root, rng("val"), spec.val_per_class, seed
+        root, rng("val"), spec.val_per_class, spec.corrupted, seed
     )
     counts["imagenet_r"] = _write_renditions(root, rng("imagenet_r"), spec.rendition_per_class)
     counts["cue_conflict"] = _write_cue_conflict(
@@ -217,12 +217,22 @@ def _write_train(root: Path, rng: np.random.Generator, per_class: int) -> int:
 
 
 def _write_val_and_c(
-    root: Path, rng: np.random.Generator, per_class: int, seed: int
+    root: Path, rng: np.random.Generator, per_class: int, corrupted_per_class: int, seed: int
 ) -> tuple[int, int]:
     scenes = sample_scenes(rng, balanced_classes(per_class))
     images = render(scenes)
     name = lambda i: f"val_{i:05d}.JPEG"  # noqa: E731
     _write_classes(root / "imagenet" / "val", images, scenes.shape, name)
+
+    # ImageNet-C corrupts the first `corrupted_per_class` images of each class, keeping their
+    # validation file names, so a corrupted file is matched to its clean original by name.
+    rank = np.zeros(len(scenes.shape), dtype=np.int64)
+    for k in np.unique(scenes.shape):
+        members = np.flatnonzero(scenes.shape == k)
+        rank[members] = np.arange(len(members))
+    chosen = np.flatnonzero(rank < corrupted_per_class)
+    images, classes = images[chosen], scenes.shape[chosen]
+    name = lambda i: f"val_{chosen[i]:05d}.JPEG"  # noqa: E731
     written = 0
     for c, corruption in enumerate(CORRUPTIONS):
         for severity in SEVERITIES:
@@ -230,9 +240,9 @@ def _write_val_and_c(
                 images, corruption, severity, np.random.default_rng([seed, 100 + c, severity])
             )
             folder = root / "imagenet-c" / corruption / str(severity)
-            _write_classes(folder, corrupted, scenes.shape, name)
+            _write_classes(folder, corrupted, classes, name)
             written += len(corrupted)
-    return len(images), written
+    return len(scenes.shape), written
 
 
 def _write_renditions(root: Path, rng: np.random.Generator, per_class: int) -> int:

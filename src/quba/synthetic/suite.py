@@ -35,7 +35,10 @@ class SizeSpec:
 
     ``*_per_class`` counts are per class (or per category); ``cue_conflict_per_pair`` per
     ordered (shape, texture) pair with shape != texture, plus ``cue_conflict_same`` images per
-    class whose shape equals their texture (the protocol skips those).
+    class whose shape equals their texture (the protocol skips those). ``corrupted_per_class``
+    validation images of each class (all of them when ``None``) are corrupted for ImageNet-C:
+    the 75 corruption x severity copies dominate the demo's compute, and 80 images per group
+    already give the corruption ratios a tight interval.
     """
 
     train_per_class: int
@@ -46,11 +49,19 @@ class SizeSpec:
     cue_conflict_per_pair: int
     cue_conflict_same: int
     mixed_per_class: int
+    corrupted_per_class: int | None = None
+
+    @property
+    def corrupted(self) -> int:
+        """Validation images per class that ImageNet-C corrupts."""
+        if self.corrupted_per_class is None:
+            return self.val_per_class
+        return min(self.corrupted_per_class, self.val_per_class)
 
     def counts(self) -> dict[str, int]:
         """Number of images of each dataset key (and ``train``)."""
         k = NUM_CLASSES
-        per_corruption = self.val_per_class * k
+        per_corruption = self.corrupted * k
         return {
             "train": self.train_per_class * k,
             "imagenet_val": self.val_per_class * k,
@@ -76,6 +87,7 @@ SIZES: dict[str, SizeSpec] = {
         cue_conflict_per_pair=3,
         cue_conflict_same=1,
         mixed_per_class=40,
+        corrupted_per_class=10,
     ),
     "medium": SizeSpec(
         train_per_class=600,
