@@ -145,7 +145,7 @@ def quba_scores(evaluation: Evaluation) -> tuple[dict[str, float | None], str | 
     evaluated models themselves when there are at least two (the paper's statistics describe
     ImageNet models); otherwise no score.
     """
-    from quba.scoring import DIMENSION_KEYS, quba_score
+    from quba.scoring import DIMENSION_KEYS, PAPER_WEIGHTS, quba_score
 
     if set(DIMENSION_KEYS) - set(evaluation.dims):
         return {}, None
@@ -154,8 +154,16 @@ def quba_scores(evaluation: Evaluation) -> tuple[dict[str, float | None], str | 
     if not imagenet and len(frame) < 2:
         return {}, None
     reference = "paper" if imagenet else "self"
+    weights: dict[str, float] | str = "paper"
+    if reference == "self":
+        # A dimension on which every model is equal (the tiny zoo's CNNs share one parameter
+        # count) has no spread to normalise by; it cannot change the ranking, so it gets weight 0.
+        weights = {
+            key: 0.0 if frame[key].nunique(dropna=True) < 2 else weight
+            for key, weight in PAPER_WEIGHTS.items()
+        }
     try:
-        scores = quba_score(frame[["model", *DIMENSION_KEYS]], reference=reference)
+        scores = quba_score(frame[["model", *DIMENSION_KEYS]], weights=weights, reference=reference)
     except Exception as error:  # a degenerate self reference (σ = 0) gives no score
         from quba.errors import QubaError
 
