@@ -11,7 +11,8 @@ from quba.errors import ModelError
 from quba.models import create_classifier, find_zoo_entry, get_zoo_entry, list_zoo, zoo_metadata
 from quba.models.zoo import GROUPS, PARAMS_NOTES, canonical_group, load_zoo
 
-REFERENCE = Path("/work/shared/reference/zoo.csv")
+# The steering repository's shared/ folder lies beside the checkout (in CI as here).
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "zoo.csv"
 PAPER_COLUMNS = (
     "name", "display_name", "source", "family", "training_data", "paradigm", "params_m",
     "source_paper",
