@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from quba.cli._console import console, err_console
+from quba.cli._console import console, err_console, progress_bars
 
 
 def register(app: typer.Typer) -> None:
@@ -44,25 +43,10 @@ def demo_command(
     of models shipped with quba on all nine dimensions, prints the table with 95 % intervals and a
     QUBA normalised against the zoo itself, and writes an HTML report.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from quba.cli.evaluate import result_notes, results_table
     from quba.demo import run_demo
 
-    bars = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        MofNCompleteColumn(),
-        console=err_console,
-        transient=True,
-    )
-    tasks: dict[str, Any] = {}
-
-    def progress(task: str, completed: int, total: int) -> None:
-        if task not in tasks:
-            tasks[task] = bars.add_task(task, total=total)
-        bars.update(tasks[task], completed=completed, total=total)
-
+    bars, progress = progress_bars(transient=True)
     err_console.print(
         "Generating the synthetic suite (or reusing it) and evaluating the tiny zoo…",
         highlight=False,
