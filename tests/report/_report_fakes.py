@@ -84,6 +84,25 @@ def expected_quba(values: dict[str, float], weights: dict[str, float] = WEIGHTS)
     return num / sum(weights[k] for k in KEYS)
 
 
+def expected_self_quba(
+    values: dict[str, dict[str, float]], weights: dict[str, float] = WEIGHTS
+) -> dict[str, float]:
+    """QUBA of every model against these models, computed here with plain Python: μ = mean,
+    σ = sample standard deviation (n − 1) per dimension; a dimension whose values are all equal
+    gets weight 0. ``values``: model -> key -> value (every model has every key)."""
+    mu, sigma, used = {}, {}, {}
+    for key in KEYS:
+        column = [v[key] for v in values.values()]
+        mu[key] = sum(column) / len(column)
+        sigma[key] = (sum((x - mu[key]) ** 2 for x in column) / (len(column) - 1)) ** 0.5
+        used[key] = 0.0 if len(set(column)) < 2 else weights[key]
+    return {
+        spec: sum(used[k] * SIGN[k] * (v[k] - mu[k]) / sigma[k] for k in KEYS if used[k])
+        / sum(used.values())
+        for spec, v in values.items()
+    }
+
+
 def fake_results(
     models: list[tuple[str, float]] = MODELS,
     *,

@@ -12,10 +12,22 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from _cdp import Browser
-from _report_fakes import KEYS, MODELS, SCREENSHOT_MODELS, WEIGHTS, expected_quba, fake_results
+from _report_fakes import (
+    KEYS,
+    MODELS,
+    MU,
+    SCREENSHOT_MODELS,
+    SIGMA,
+    SIGN,
+    WEIGHTS,
+    expected_quba,
+    expected_self_quba,
+    fake_results,
+)
 
 from quba.report import build_report
 
@@ -181,4 +193,106 @@ def test_awkward_stores_render_without_errors(browser, tmp_path):
     assert "at least 3 models" in note
     notices = browser.evaluate("document.getElementById('notices').textContent")
     assert "Only one model" in notices
+    assert _problems(browser) == []
+
+
+def _js_quba(browser: Browser) -> dict[str, float]:
+    return browser.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('#leaderboard tbody tr')]"
+        ".map(r => [r.dataset.model, Number(r.dataset.quba)]))"
+    )
+
+
+def _select(browser: Browser, element: str, value: str) -> None:
+    browser.evaluate(
+        f"(() => {{ const s = document.getElementById('{element}'); s.value = '{value}';"
+        " s.dispatchEvent(new Event('change')); })()"
+    )
+
+
+def _radar(browser: Browser) -> dict[str, list[float | None]]:
+    """Model spec -> the radar's z-scores (nine axes, the first repeated to close the line)."""
+    return browser.evaluate(
+        "(() => { const data = JSON.parse(document.getElementById('quba-data').textContent);"
+        " const s = data.sections[Number(document.getElementById('section-select').value)];"
+        " const spec = Object.fromEntries(s.models.map(m => [m.name, m.spec]));"
+        " return Object.fromEntries(document.getElementById('radar').data"
+        ".map(t => [spec[t.name], t.r])); })()"
+    )
+
+
+def _signed_z(values: dict[str, float], mu: dict[str, float], sigma: dict[str, float]) -> list:
+    return [
+        None if k not in mu else SIGN[k] * (values[k] - mu[k]) / sigma[k] for k in [*KEYS, KEYS[0]]
+    ]
+
+
+def test_reference_selector_scores_against_paper_or_these_models(browser, tmp_path):
+    imagenet = fake_results()
+    synthetic = fake_results(seed=7).assign(suite="synthetic")
+    synthetic.loc[synthetic["dimension"] == "params", "value"] = 3.2  # no spread: weight 0
+    page = build_report(
+        pd.concat([imagenet, synthetic], ignore_index=True), output=tmp_path / "r.html"
+    )
+    _open(browser, page)
+
+    def values_of(frame):
+        return {
+            spec: dict(zip(rows["dimension"], rows["value"], strict=True))
+            for spec, rows in frame.groupby("model")
+        }
+
+    def check(values, expected, mu, sigma):
+        js = _js_quba(browser)
+        assert js.keys() == expected.keys()
+        for spec, value in expected.items():
+            assert js[spec] == pytest.approx(value, abs=1e-12)
+        assert _order(browser) == sorted(expected, key=expected.get, reverse=True)
+        for spec, r in _radar(browser).items():
+            want = _signed_z(values[spec], mu, sigma)
+            assert [x is None for x in r] == [x is None for x in want]
+            assert [x for x in r if x is not None] == pytest.approx(
+                [x for x in want if x is not None], abs=1e-12
+            )
+
+    def own_stats(values, ignored=()):
+        keys = [k for k in KEYS if k not in ignored]
+        mu = {k: float(np.mean([v[k] for v in values.values()])) for k in keys}
+        sigma = {k: float(np.std([v[k] for v in values.values()], ddof=1)) for k in keys}
+        return mu, sigma
+
+    # ImageNet section: the paper by default; "these models" on request.
+    values = values_of(imagenet)
+    assert browser.evaluate("document.getElementById('reference').value") == "paper"
+    check(values, {s: expected_quba(v) for s, v in values.items()}, MU, SIGMA)
+    _select(browser, "reference", "self")
+    check(values, expected_self_quba(values), *own_stats(values))
+    assert "these models" in browser.evaluate("document.getElementById('formula-note').textContent")
+
+    # Synthetic section: "these models" by default, parameters ignored (no spread).
+    _select(browser, "section-select", "1")
+    values = values_of(synthetic)
+    assert browser.evaluate("document.getElementById('reference').value") == "self"
+    own = expected_self_quba(values)
+    check(values, own, *own_stats(values, ("params",)))
+    note = browser.evaluate("document.getElementById('reference-note').textContent")
+    assert "No spread, so weight 0: Parameters" in note
+    notices = browser.evaluate("document.getElementById('notices').textContent")
+    assert "normalised against these models" in notices
+
+    # Weights follow the reference: params has no spread, so its weight changes nothing ...
+    _set_weight(browser, "params", 20)
+    assert _order(browser) == sorted(own, key=own.get, reverse=True)
+    # ... while accuracy re-ranks as Python predicts.
+    _set_weight(browser, "accuracy", 20)
+    heavy = {**WEIGHTS, "params": 20, "accuracy": 20}
+    own_heavy = expected_self_quba(values, heavy)
+    assert _order(browser) == sorted(own_heavy, key=own_heavy.get, reverse=True)
+    browser.evaluate("document.getElementById('paper-weights').click()")
+
+    _select(browser, "reference", "paper")
+    check(values, {s: expected_quba(v) for s, v in values.items()}, MU, SIGMA)
+    assert browser.evaluate("document.getElementById('radar-reference').textContent") == (
+        "the paper's reference"
+    )
     assert _problems(browser) == []

@@ -7,7 +7,17 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _report_fakes import KEYS, MODELS, MU, SIGMA, SIGN, WEIGHTS, expected_quba, fake_results
+from _report_fakes import (
+    KEYS,
+    MODELS,
+    MU,
+    SIGMA,
+    SIGN,
+    WEIGHTS,
+    expected_quba,
+    expected_self_quba,
+    fake_results,
+)
 
 from quba.errors import TableError
 from quba.report import breakdown_panels, build_sections
@@ -183,3 +193,67 @@ def test_breakdown_panels_bars_grouped_and_heatmaps():
     assert panels[4].columns == ["clean", "attacked"] and panels[4].z == [[0.8, 0.1], [0.8, None]]
     assert breakdown_panels({}) == [] and breakdown_panels(None) == []
     assert breakdown_panels({"num_params": 25_000_000}) == []
+
+
+def _by_model(frame: pd.DataFrame) -> dict[str, dict[str, float]]:
+    return {spec: _values(frame, spec) for spec in dict.fromkeys(frame["model"])}
+
+
+def test_synthetic_suite_is_scored_against_these_models_by_default():
+    frame = fake_results(seed=5).assign(suite="synthetic")
+    frame.loc[frame["dimension"] == "params", "value"] = 3.2  # one parameter count: no spread
+    (section,) = build_sections(frame)
+    assert section.reference == "self" and set(section.references) == {"paper", "self"}
+    assert section.references["self"].ignored == ("params",)
+    values = _by_model(frame)
+    own = expected_self_quba(values)
+    paper = {spec: expected_quba(v) for spec, v in values.items()}
+    for spec in values:
+        assert section.scores.loc[spec, "quba"] == pytest.approx(own[spec], abs=1e-12)
+        by_ref = section.scores_by_reference
+        assert by_ref["self"].loc[spec, "quba"] == pytest.approx(own[spec], abs=1e-12)
+        assert by_ref["paper"].loc[spec, "quba"] == pytest.approx(paper[spec], abs=1e-12)
+    order = sorted(own, key=own.get, reverse=True)
+    assert [section.scores["rank"][m] for m in order] == list(range(1, len(order) + 1))
+    assert any("normalised against these models" in n for n in section.notices)
+
+
+def test_imagenet_suite_defaults_to_the_paper_and_offers_these_models(results):
+    (section,) = build_sections(results)
+    assert section.reference == "paper"
+    assert section.scores is section.scores_by_reference["paper"]
+    own = expected_self_quba(_by_model(results))
+    for spec, value in own.items():
+        assert section.scores_by_reference["self"].loc[spec, "quba"] == pytest.approx(
+            value, abs=1e-12
+        )
+    assert section.references["self"].ignored == ()
+
+
+def test_one_synthetic_model_falls_back_to_the_paper_reference():
+    frame = fake_results(MODELS[:1]).assign(suite="synthetic")
+    (section,) = build_sections(frame)
+    assert section.reference == "paper" and set(section.references) == {"paper"}
+    expected = expected_quba(_values(frame, MODELS[0][0]))
+    assert section.scores.loc[MODELS[0][0], "quba"] == pytest.approx(expected, abs=1e-12)
+    assert any("only illustrate the score" in n for n in section.notices)
+
+
+def test_page_and_terminal_table_score_a_synthetic_run_alike():
+    from types import SimpleNamespace
+
+    from quba.cli.evaluate import quba_scores
+
+    frame = fake_results(seed=11).assign(suite="synthetic")
+    frame.loc[frame["dimension"] == "params", "value"] = 0.3  # the tiny zoo's shared count
+    wide = frame.pivot(index="model", columns="dimension", values="value")[KEYS].reset_index()
+    evaluation = SimpleNamespace(
+        dims=tuple(KEYS), label_space="synthetic", to_frame=lambda: wide.copy()
+    )
+    terminal, reference = quba_scores(evaluation)
+    (section,) = build_sections(frame)
+    assert reference == section.reference == "self"
+    own = expected_self_quba(_by_model(frame))
+    for spec, value in own.items():
+        assert terminal[spec] == pytest.approx(value, abs=1e-12)
+        assert section.scores.loc[spec, "quba"] == pytest.approx(value, abs=1e-12)

@@ -84,3 +84,46 @@ def test_missing_matplotlib_raises_missing_extra(results, tmp_path, monkeypatch)
     with pytest.raises(MissingExtraError, match="matplotlib") as info:
         write_figures(build_sections(results), tmp_path)
     assert "quba[report]" in str(info.value)
+
+
+@pytest.mark.slow
+def test_figures_use_the_sections_default_reference():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from _report_fakes import KEYS, SIGN, expected_self_quba
+
+    from quba.report import _figures
+
+    frame = fake_results(MODELS[:4], seed=9).assign(suite="synthetic")
+    frame.loc[frame["dimension"] == "params", "value"] = 3.2  # no spread: weight 0
+    values = {
+        spec: dict(zip(rows["dimension"], rows["value"], strict=True))
+        for spec, rows in frame.groupby("model")
+    }
+    own = expected_self_quba(values)
+    (section,) = build_sections(frame)
+
+    fig = _figures._leaderboard(plt, section)
+    (ax,) = fig.axes
+    bars = [patch.get_width() for patch in ax.patches]
+    assert bars == pytest.approx(sorted(own.values(), reverse=True), abs=1e-12)
+    assert "these models" in ax.get_xlabel()
+    plt.close(fig)
+
+    fig = _figures._radar(plt, section)
+    best = sorted(own, key=own.get, reverse=True)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == len(best)
+    for spec, line in zip(best, lines, strict=True):
+        column = {k: [v[k] for v in values.values()] for k in KEYS}
+        want = [
+            np.nan
+            if k == "params"
+            else SIGN[k] * (values[spec][k] - np.mean(column[k])) / np.std(column[k], ddof=1)
+            for k in [*KEYS, KEYS[0]]
+        ]
+        np.testing.assert_allclose(line.get_ydata(), want, atol=1e-12)
+    plt.close(fig)

@@ -11,7 +11,16 @@ import numpy as np
 import pandas as pd
 import plotly.offline
 import pytest
-from _report_fakes import KEYS, MODELS, MU, SIGMA, WEIGHTS, expected_quba, fake_results
+from _report_fakes import (
+    KEYS,
+    MODELS,
+    MU,
+    SIGMA,
+    WEIGHTS,
+    expected_quba,
+    expected_self_quba,
+    fake_results,
+)
 
 from quba.errors import MissingExtraError
 from quba.report import build_report
@@ -71,6 +80,38 @@ def test_payload_carries_protocol_constants_and_python_scores(page):
         assert model["values"]["accuracy"]["value"] == values["accuracy"]
     assert section["correlations"]["num_models"] == len(MODELS)
     assert "c_robustness" in section["breakdowns"][MODELS[0][0]]
+    assert section["reference"] == "paper"
+    assert section["references"]["paper"] == {
+        "label": "paper",
+        "mu": MU,
+        "sigma": SIGMA,
+        "ignored": [],
+    }
+
+
+def test_payload_carries_these_models_statistics(tmp_path):
+    frame = fake_results(seed=2).assign(suite="synthetic")
+    frame.loc[frame["dimension"] == "params", "value"] = 7.0
+    html = build_report(frame, output=tmp_path / "r.html").read_text("utf-8")
+    (section,) = _payload(html)["sections"]
+    assert section["reference"] == "self"
+    own = section["references"]["self"]
+    assert own["label"] == "these models" and own["ignored"] == ["params"]
+    assert set(own["mu"]) == set(KEYS) - {"params"}
+    for key, mu in own["mu"].items():
+        column = frame[frame["dimension"] == key]["value"].to_numpy()
+        assert mu == pytest.approx(column.mean(), abs=1e-15)
+        assert own["sigma"][key] == pytest.approx(column.std(ddof=1), rel=1e-12)
+    values = {
+        spec: dict(zip(rows["dimension"], rows["value"], strict=True))
+        for spec, rows in frame.groupby("model", sort=False)
+    }
+    expected = expected_self_quba(values)
+    for model in section["models"]:
+        by_ref = model["quba_python_by_reference"]
+        assert model["quba_python"] == by_ref["self"]
+        assert by_ref["self"] == pytest.approx(expected[model["spec"]], abs=1e-12)
+        assert by_ref["paper"] == pytest.approx(expected_quba(values[model["spec"]]), abs=1e-12)
 
 
 def test_missing_values_are_null_with_reason(tmp_path):

@@ -19,6 +19,7 @@ from quba.scoring import (
     parse_weights,
     quba_score,
     rank_correlations,
+    self_reference,
 )
 
 ROW = dict(zip(KEYS, [0.81, 0.25, 0.62, 0.58, 0.003, 0.79, 0.94, 0.33, 25.6], strict=True))
@@ -165,3 +166,47 @@ def test_rank_correlations_equal_pearson_of_ranks_and_the_t_test():
     t = rho * np.sqrt((n - 2) / (1 - rho**2))
     p = 2 * scipy.stats.t.sf(abs(t), n - 2)
     assert row.n == 11 and row.rho == pytest.approx(rho) and row.p_value == pytest.approx(p)
+
+
+def test_self_reference_ignoring_zero_spread_gives_those_dimensions_weight_zero():
+    rng = np.random.default_rng(4)
+    frame = _frame(rng, 5)
+    frame["params"] = 10.0  # every model equal: no spread
+    frame["object_focus"] = np.nan
+    frame.loc[3, "object_focus"] = 0.93  # a single value: no spread either
+    got = quba_score(frame, reference="self", zero_spread="ignore")
+    mu = [frame[k].mean() if k != "object_focus" else 0.0 for k in KEYS]
+    sigma = [frame[k].std(ddof=1) if k not in ("params", "object_focus") else 1.0 for k in KEYS]
+    weights = [
+        0 if k in ("params", "object_focus") else w for k, w in zip(KEYS, WEIGHT, strict=True)
+    ]
+    for i, row in frame.iterrows():
+        # Neither used nor needed: rows without object focus still get a complete QUBA.
+        assert not got.loc[i, "partial"] and got.loc[i, "missing"] == ""
+        assert got.loc[i, "quba"] == pytest.approx(
+            by_hand(row.to_dict(), weights, mu=mu, sigma=sigma), abs=1e-12
+        )
+    # The same frame is an error by default, naming the dimension.
+    with pytest.raises(ConfigError, match="'object_focus', but got 1"):
+        quba_score(frame, reference="self")
+
+
+def test_self_reference_lists_ignored_dimensions_and_checks_its_option():
+    columns = {"accuracy": np.array([0.7, 0.8, np.nan]), "params": np.array([5.0, 5.0, 5.0])}
+    ref = self_reference(columns, zero_spread="ignore")
+    assert ref.ignored == ("params",) and "params" not in ref.mean
+    assert ref.mean["accuracy"] == pytest.approx(0.75)
+    assert ref.std["accuracy"] == pytest.approx(np.std([0.7, 0.8], ddof=1))
+    with pytest.raises(ConfigError, match="zero_spread 'error' or 'ignore'"):
+        self_reference(columns, zero_spread="skip")
+    with pytest.raises(ConfigError, match="ignored dimension 'accuracy'"):
+        Reference("mine", {"accuracy": 0.5}, {"accuracy": 0.1}, ignored=("accuracy",))
+
+
+def test_equal_values_have_zero_spread_despite_rounding():
+    # mean(0.1, 0.1, 0.1) != 0.1 in floating point, so np.std gives ~1.7e-17, not 0.
+    assert np.std([0.1, 0.1, 0.1], ddof=1) > 0
+    columns = {"shape_bias": np.array([0.1, 0.1, 0.1]), "accuracy": np.array([0.6, 0.7, 0.8])}
+    with pytest.raises(ConfigError, match="same 'shape_bias'"):
+        self_reference(columns)
+    assert self_reference(columns, zero_spread="ignore").ignored == ("shape_bias",)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from quba.cli._console import console, err_console
+from quba.cli._console import console, progress_bars
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -77,36 +77,12 @@ def evaluate_command(
     Every dataset is forwarded once per model; predictions are cached per shard, so a rerun
     computes nothing twice and an interrupted run resumes. Results go to the store.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from quba.data.paths import parse_path_overrides
     from quba.data.suites import get_suite
     from quba.evaluation import evaluate
 
     overrides = parse_path_overrides(path, get_suite(suite)) if path else None
-    bars = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=False,
-    )
-    tasks: dict[str, Any] = {}
-
-    def progress(task: str, completed: int, total: int) -> None:
-        if task not in tasks:
-            tasks[task] = bars.add_task(task, total=total)
-        bars.update(tasks[task], completed=completed, total=total)
-
+    bars, progress = progress_bars()
     with bars:
         evaluation = evaluate(
             model,
@@ -145,7 +121,7 @@ def quba_scores(evaluation: Evaluation) -> tuple[dict[str, float | None], str | 
     evaluated models themselves when there are at least two (the paper's statistics describe
     ImageNet models); otherwise no score.
     """
-    from quba.scoring import DIMENSION_KEYS, PAPER_WEIGHTS, quba_score
+    from quba.scoring import DIMENSION_KEYS, quba_score
 
     if set(DIMENSION_KEYS) - set(evaluation.dims):
         return {}, None
@@ -154,22 +130,15 @@ def quba_scores(evaluation: Evaluation) -> tuple[dict[str, float | None], str | 
     if not imagenet and len(frame) < 2:
         return {}, None
     reference = "paper" if imagenet else "self"
-    weights: dict[str, float] | str = "paper"
-    if reference == "self":
-        # A dimension on which every model is equal (the tiny zoo's CNNs share one parameter
-        # count) has no spread to normalise by; it cannot change the ranking, so it gets weight 0.
-        weights = {
-            key: 0.0 if frame[key].nunique(dropna=True) < 2 else weight
-            for key, weight in PAPER_WEIGHTS.items()
-        }
-    try:
-        scores = quba_score(frame[["model", *DIMENSION_KEYS]], weights=weights, reference=reference)
-    except Exception as error:  # a degenerate self reference (σ = 0) gives no score
-        from quba.errors import QubaError
-
-        if not isinstance(error, QubaError):
-            raise
-        return {}, None
+    # A dimension on which every model is equal (the tiny zoo's CNNs share one parameter count)
+    # has no spread to normalise by; it cannot change the ranking, so it gets weight 0
+    # (zero_spread="ignore", the rule the report's "these models" reference uses too).
+    scores = quba_score(
+        frame[["model", *DIMENSION_KEYS]],
+        weights="paper",
+        reference=reference,
+        zero_spread="ignore",
+    )
     values = {
         spec: (None if score != score else float(score))
         for spec, score in zip(frame["model"], scores["quba"], strict=True)

@@ -51,8 +51,10 @@ def report(
 
     for section in sections:
         complete = int(section.scores["quba"].notna().sum())
+        against = "the paper's reference" if section.reference == "paper" else "these models"
         console.print(
-            f"{section.label}: {len(section.models)} models, {complete} with a QUBA",
+            f"{section.label}: {len(section.models)} models, {complete} with a QUBA "
+            f"(against {against})",
             highlight=False,
         )
     console.print(f"wrote {written}", highlight=False)

@@ -41,7 +41,7 @@ _OPTIONAL_DEFAULTS: dict[str, Any] = {
 }
 _GROUP = ["suite", "protocol", "protocol_version", "subset"]
 NOT_EVALUATED = "not evaluated (no result in the store)"
-MIN_MODELS_SELF_REFERENCE = 2
+MIN_MODELS_SELF_REFERENCE = _scoring.MIN_MODELS_SELF_REFERENCE
 MIN_MODELS_CORRELATION = 3
 
 
@@ -65,8 +65,14 @@ class Section:
     ``values``, ``ci_low``, ``ci_high``, ``num_samples`` are models x dimension keys (NaN where
     missing); ``reasons``, ``breakdowns`` hold the missing reason / breakdown dict per cell;
     ``scores`` has columns ``quba`` (complete rows only), ``partial`` and ``rank`` (1 = best
-    QUBA; NaN for rows without QUBA); ``correlations`` is (ρ, p, number of models per pair) or
-    ``None``.
+    QUBA; NaN for rows without QUBA), against the section's default ``reference``;
+    ``correlations`` is (ρ, p, number of models per pair) or ``None``.
+
+    ``reference`` is the reference the page opens with and the figures use: ``"paper"`` for the
+    ImageNet suite, ``"self"`` ("these models") for other suites with at least two models.
+    ``references`` holds the statistics of every reference the section offers (``"paper"``
+    always, ``"self"`` with at least two models) and ``scores_by_reference`` the scores against
+    each (same columns as ``scores``).
     """
 
     protocol: str
@@ -85,6 +91,9 @@ class Section:
     scores: pd.DataFrame
     correlations: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None
     notices: list[str] = field(default_factory=list)
+    reference: str = "paper"
+    references: dict[str, Any] = field(default_factory=dict)
+    scores_by_reference: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -119,7 +128,9 @@ def model_meta(spec: str) -> ModelMeta:
         return ModelMeta(display_name=spec)
     info = zoo_metadata(spec)
     if not info:
-        return ModelMeta(display_name=spec)
+        # A python: model is named by its factory, as in quba evaluate's table.
+        name = spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec
+        return ModelMeta(display_name=name or spec)
     return ModelMeta(
         display_name=str(info.get("display_name") or spec),
         family=_text_or_none(info.get("family")),
@@ -279,9 +290,17 @@ def _section(
                 match["dimensions"].append(row["dimension"])
         provenance[model] = seen
 
-    scores = _scoring.score(values)
-    quba = scores["quba"]
-    scores["rank"] = quba.rank(ascending=False, method="min")
+    references = {}
+    scores_by_reference = {}
+    for name in ("paper", "self"):
+        stats = _scoring.reference_stats(values, name)
+        if stats is None:
+            continue
+        ref_scores = _scoring.score(values, reference=name)
+        ref_scores["rank"] = ref_scores["quba"].rank(ascending=False, method="min")
+        references[name], scores_by_reference[name] = stats, ref_scores
+    default = _scoring.default_reference(suite, len(models))
+    scores = scores_by_reference[default]
     correlations = _scoring.spearman(values)
     meta = {m: model_meta(m) for m in models}
     section = Section(
@@ -300,6 +319,9 @@ def _section(
         provenance=provenance,
         scores=scores,
         correlations=correlations,
+        reference=default,
+        references=references,
+        scores_by_reference=scores_by_reference,
     )
     section.notices.extend(_notices(section))
     return section
@@ -316,7 +338,7 @@ def _notices(section: Section) -> list[str]:
     if n < MIN_MODELS_SELF_REFERENCE:
         notices.append(
             "Only one model: QUBA uses the paper's reference statistics; normalising against "
-            f"your own models needs at least {MIN_MODELS_SELF_REFERENCE} models and rank "
+            f"these models needs at least {MIN_MODELS_SELF_REFERENCE} models and rank "
             f"correlations between dimensions need at least {MIN_MODELS_CORRELATION}."
         )
     elif section.correlations is None:
@@ -333,10 +355,21 @@ def _notices(section: Section) -> list[str]:
             "Hover a missing cell for the reason."
         )
     if section.suite != "imagenet":
-        notices.append(
-            f"These are results on the {section.suite} suite: the paper's reference statistics "
-            "come from ImageNet models, so QUBA values here only illustrate the score."
-        )
+        if section.reference == "self":
+            text = (
+                f"These are results on the {section.suite} suite, which the paper's reference "
+                "statistics (from ImageNet models) do not describe: QUBA is normalised against "
+                "these models, as in the terminal table of quba evaluate (Reference: 'these "
+                "models'), and only compares them with each other. Choose 'paper' to score "
+                "against the published statistics."
+            )
+        else:
+            text = (
+                f"These are results on the {section.suite} suite: the paper's reference "
+                "statistics come from ImageNet models, so QUBA values here only illustrate the "
+                "score."
+            )
+        notices.append(text)
     if section.subset:
         notices.append(
             "These results come from a subset run (--limit): the values are estimates from a "

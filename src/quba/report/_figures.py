@@ -109,6 +109,10 @@ def _ordered(section: Section) -> list[str]:
     return [m for _, m in sorted(zip(key, section.models, strict=True), key=lambda t: t[0])]
 
 
+def _reference_label(section: Section) -> str:
+    return _scoring.REFERENCE_LABELS.get(section.reference, section.reference)
+
+
 def _leaderboard(plt: Any, section: Section) -> Any:
     specs = [m for m in _ordered(section) if np.isfinite(section.scores.loc[m, "partial"])]
     specs = specs[:MAX_MODELS_BAR]
@@ -133,7 +137,7 @@ def _leaderboard(plt: Any, section: Section) -> Any:
     )
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.6)
-    ax.set_xlabel("QUBA (paper weights and reference)")
+    ax.set_xlabel(f"QUBA (paper weights, vs. {_reference_label(section)})")
     ax.set_title(f"Leaderboard: {section.label}")
     return fig
 
@@ -172,7 +176,7 @@ def _scatter(plt: Any, section: Section) -> Any:
     ]
     ax.legend(handles=handles, loc="best", frameon=False)
     ax.set_xlabel("Accuracy")
-    ax.set_ylabel("QUBA")
+    ax.set_ylabel("QUBA" if section.reference == "paper" else "QUBA (vs. these models)")
     ax.set_title(f"Accuracy vs QUBA: {section.label}")
     return fig
 
@@ -185,11 +189,10 @@ def _radar(plt: Any, section: Section) -> Any:
     angles = np.linspace(0, 2 * np.pi, len(infos), endpoint=False)
     fig = plt.figure(figsize=(SINGLE_COLUMN_IN, 3.3))
     ax = fig.add_subplot(projection="polar")
+    reference = section.references.get(section.reference, _scoring.scoring.PAPER_REFERENCE)
+    zscores = _scoring.zscores(section.values, reference)
     for m in specs:
-        z = [
-            (section.values.loc[m, i.key] - i.mu) / i.sigma * (1 if i.higher_is_better else -1)
-            for i in infos
-        ]
+        z = [zscores.loc[m, i.key] for i in infos]
         closed = np.append(z, z[0])
         ax.plot(
             np.append(angles, angles[0]),
@@ -203,7 +206,8 @@ def _radar(plt: Any, section: Section) -> Any:
     ax.set_rlabel_position(90 / len(infos))
     ax.yaxis.set_major_locator(plt.MaxNLocator(4))
     ax.tick_params(axis="y", labelsize=5)
-    ax.set_title(f"z-scores (outward = better): {section.label}", pad=14)
+    against = "paper" if section.reference == "paper" else "these models"
+    ax.set_title(f"z-scores vs. {against}, outward = better\n{section.label}", pad=14)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
     return fig
 

@@ -67,6 +67,10 @@ def _section_payload(section: Section) -> dict[str, Any]:
                 "training_data": meta.training_data,
                 "paradigm": meta.paradigm,
                 "quba_python": section.scores.loc[spec, "quba"],
+                "quba_python_by_reference": {
+                    name: scores.loc[spec, "quba"]
+                    for name, scores in section.scores_by_reference.items()
+                },
                 "values": {
                     key: {
                         "value": section.values.loc[spec, key],
@@ -100,6 +104,16 @@ def _section_payload(section: Section) -> dict[str, Any]:
         "subset": section.subset,
         "suite": section.suite,
         "notices": list(section.notices),
+        "reference": section.reference,
+        "references": {
+            name: {
+                "label": _scoring.REFERENCE_LABELS[name],
+                "mu": dict(ref.mean),
+                "sigma": dict(ref.std),
+                "ignored": list(ref.ignored),
+            }
+            for name, ref in section.references.items()
+        },
         "models": models,
         "breakdowns": breakdowns,
         "correlations": correlations,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,10 @@ import pandas as pd
 from quba import scoring
 
 logger = logging.getLogger(__name__)
+
+ReferenceName = Literal["paper", "self"]
+REFERENCE_LABELS: dict[str, str] = {"paper": "paper", "self": "these models"}
+MIN_MODELS_SELF_REFERENCE = 2
 
 
 @dataclass(frozen=True)
@@ -59,20 +64,69 @@ def preset_intents() -> dict[str, str]:
     return {p.name: p.intent for p in scoring.list_presets()}
 
 
-def score(values: pd.DataFrame, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """QUBA of each row of ``values`` (models x dimension keys, NaN = missing), paper reference.
+def default_reference(suite: str, num_models: int) -> ReferenceName:
+    """The reference a section is scored against unless the reader picks another.
 
-    Returns a frame with the index of ``values`` and columns ``quba`` (NaN unless every weighted
-    dimension is present) and ``partial`` (the score over the present dimensions only; equal to
-    ``quba`` for complete rows).
+    The paper's statistics describe ImageNet models: ``"paper"`` for the ImageNet suite; for any
+    other suite ``"self"`` (the section's own models), when there are at least two models.
+    """
+    if suite == "imagenet" or num_models < MIN_MODELS_SELF_REFERENCE:
+        return "paper"
+    return "self"
+
+
+def reference_stats(values: pd.DataFrame, name: ReferenceName) -> scoring.Reference | None:
+    """The statistics of ``name`` for a section's values (models x dimension keys, NaN = missing).
+
+    ``"paper"``: :data:`quba.scoring.PAPER_REFERENCE`. ``"self"``: mean and sample standard
+    deviation (ddof = 1) of each dimension over the models that have it,
+    :func:`quba.scoring.self_reference` with ``zero_spread="ignore"`` (a dimension with fewer than
+    two values, or all equal, is listed in ``ignored`` and counts for nothing); ``None`` with
+    fewer than two models.
+    """
+    if name == "paper":
+        return scoring.PAPER_REFERENCE
+    if name != "self":
+        raise ValueError(f"expected reference 'paper' or 'self', got {name!r}")
+    if len(values) < MIN_MODELS_SELF_REFERENCE:
+        return None
+    columns = {k: values[k].to_numpy(dtype=np.float64) for k in values.columns}
+    return scoring.self_reference(columns, tuple(values.columns), zero_spread="ignore")
+
+
+def score(
+    values: pd.DataFrame,
+    weights: Mapping[str, float] | None = None,
+    reference: ReferenceName = "paper",
+) -> pd.DataFrame:
+    """QUBA of each row of ``values`` (models x dimension keys, NaN = missing).
+
+    ``reference`` is ``"paper"`` or ``"self"`` (see :func:`reference_stats`; with fewer than two
+    rows every score is NaN). Returns a frame with the index of ``values`` and columns ``quba`` (NaN
+    unless every weighted dimension is present) and ``partial`` (the score over the present
+    dimensions only; equal to ``quba`` for complete rows).
     """
     weights = dict(weights) if weights is not None else "paper"
-    full = scoring.quba_score(values, weights=weights, reference="paper", allow_partial=False)
-    part = scoring.quba_score(values, weights=weights, reference="paper", allow_partial=True)
+    ref = reference_stats(values, reference)
+    if ref is None:
+        nan = np.full(len(values), np.nan)
+        return pd.DataFrame({"quba": nan, "partial": nan}, index=values.index)
+    full = scoring.quba_score(values, weights=weights, reference=ref, allow_partial=False)
+    part = scoring.quba_score(values, weights=weights, reference=ref, allow_partial=True)
     return pd.DataFrame(
         {"quba": full["quba"].astype(float), "partial": part["quba"].astype(float)},
         index=values.index,
     )
+
+
+def zscores(values: pd.DataFrame, ref: scoring.Reference) -> pd.DataFrame:
+    """Signed z-scores ``s_d (v_d − μ_d) / σ_d`` (outward = better), NaN where the value is
+    missing or the reference ignores the dimension."""
+    out = pd.DataFrame(np.nan, index=values.index, columns=values.columns)
+    for key in values.columns:
+        if key in ref.mean:
+            out[key] = scoring.SIGNS[key] * (values[key] - ref.mean[key]) / ref.std[key]
+    return out
 
 
 def spearman(values: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | None:

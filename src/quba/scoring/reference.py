@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -44,13 +45,26 @@ SIGNS: Mapping[str, int] = {
 
 @dataclass(frozen=True)
 class Reference:
-    """Mean and standard deviation of each dimension, to z-normalise against."""
+    """Mean and standard deviation of each dimension, to z-normalise against.
+
+    ``ignored`` names dimensions the reference has no spread for (every model equal, or fewer
+    than two values; see :func:`self_reference` with ``zero_spread="ignore"``): they have no
+    statistics, and :func:`quba.scoring.quba_score` gives them weight 0, so they are neither used
+    nor needed.
+    """
 
     name: str
     mean: Mapping[str, float]
     std: Mapping[str, float]
+    ignored: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for key in self.ignored:
+            if key not in DIMENSION_KEYS or key in self.mean:
+                raise ConfigError(
+                    f"Reference {self.name!r}: ignored dimension {key!r} must be a known key "
+                    "without statistics"
+                )
         for key in self.mean:
             if key not in DIMENSION_KEYS:
                 raise ConfigError(
@@ -93,31 +107,49 @@ PAPER_REFERENCE = Reference(
 
 
 def self_reference(
-    values: Mapping[str, np.ndarray], keys: tuple[str, ...] | None = None
+    values: Mapping[str, np.ndarray],
+    keys: tuple[str, ...] | None = None,
+    *,
+    zero_spread: Literal["error", "ignore"] = "error",
 ) -> Reference:
     """Mean and sample standard deviation (ddof = 1) of each dimension over a set of models.
 
     Args:
         values: dimension key -> the models' values (NaN for a missing value, ignored).
         keys: the dimensions that need statistics (default: all keys of ``values``).
+        zero_spread: what to do with a dimension that has no spread to normalise by, that is
+            fewer than two values or all values equal (σ = 0): ``"error"`` raises;
+            ``"ignore"`` leaves it out of ``mean``/``std`` and lists it in
+            :attr:`Reference.ignored`, so that it contributes nothing to the score (weight 0),
+            the rule of ``quba evaluate``'s table and of the report's "these models" reference.
 
     Raises:
-        ConfigError: a dimension has fewer than two values, or all its values are equal.
+        ConfigError: with ``zero_spread="error"``, a dimension has fewer than two values, or all
+            its values are equal; an unknown ``zero_spread``.
     """
-    mean, std = {}, {}
+    if zero_spread not in ("error", "ignore"):
+        raise ConfigError(f"Expected zero_spread 'error' or 'ignore', but got {zero_spread!r}")
+    mean, std, ignored = {}, {}, []
     for key in keys if keys is not None else tuple(values):
         column = np.asarray(values[key], dtype=np.float64)
         column = column[np.isfinite(column)]
         if len(column) < 2:
+            if zero_spread == "ignore":
+                ignored.append(key)
+                continue
             raise ConfigError(
                 f"--reference self needs at least two models with a value for {key!r}, "
                 f"but got {len(column)}"
             )
-        sd = float(np.std(column, ddof=1))
+        # Equal values can give a tiny non-zero σ by rounding (mean of 3 x 0.1 != 0.1): compare.
+        sd = 0.0 if np.all(column == column[0]) else float(np.std(column, ddof=1))
         if sd == 0:
+            if zero_spread == "ignore":
+                ignored.append(key)
+                continue
             raise ConfigError(
                 f"--reference self: every model has the same {key!r} ({column[0]}), so its "
                 "standard deviation is 0; give it weight 0 or use --reference paper"
             )
         mean[key], std[key] = float(column.mean()), sd
-    return Reference(name="self", mean=mean, std=std)
+    return Reference(name="self", mean=mean, std=std, ignored=tuple(ignored))

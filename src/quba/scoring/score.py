@@ -58,11 +58,21 @@ def _score_row(
     return Score(z / total, bool(missing), missing)
 
 
+ZeroSpread = Literal["error", "ignore"]
+
+
 def _resolve_reference(
-    reference: ReferenceLike, columns: Mapping[str, np.ndarray], weights: Mapping[str, float]
+    reference: ReferenceLike,
+    columns: Mapping[str, np.ndarray],
+    weights: Mapping[str, float],
+    zero_spread: ZeroSpread = "error",
 ) -> Reference:
     if isinstance(reference, Reference):
-        absent = [k for k, w in weights.items() if w > 0 and k not in reference.mean]
+        absent = [
+            k
+            for k, w in weights.items()
+            if w > 0 and k not in reference.mean and k not in reference.ignored
+        ]
         if absent:
             raise ConfigError(
                 f"Reference {reference.name!r} has no statistics for {', '.join(absent)}"
@@ -78,7 +88,7 @@ def _resolve_reference(
                 f"--reference self needs a column for every weighted dimension; missing: "
                 f"{', '.join(missing)}"
             )
-        return self_reference(columns, keys)
+        return self_reference(columns, keys, zero_spread=zero_spread)
     raise ConfigError(f"Expected reference 'paper' or 'self', but got {reference!r}")
 
 
@@ -89,6 +99,7 @@ def quba_score(
     weights: str | Mapping[str, float] | None = ...,
     reference: ReferenceLike = ...,
     allow_partial: bool = ...,
+    zero_spread: ZeroSpread = ...,
 ) -> Score: ...
 
 
@@ -99,6 +110,7 @@ def quba_score(
     weights: str | Mapping[str, float] | None = ...,
     reference: ReferenceLike = ...,
     allow_partial: bool = ...,
+    zero_spread: ZeroSpread = ...,
 ) -> pd.DataFrame: ...
 
 
@@ -108,6 +120,7 @@ def quba_score(
     weights: str | Mapping[str, float] | None = "paper",
     reference: ReferenceLike = "paper",
     allow_partial: bool = False,
+    zero_spread: ZeroSpread = "error",
 ) -> Any:
     """The QUBA score of one model (a mapping key -> value) or of every row of a DataFrame.
 
@@ -122,6 +135,11 @@ def quba_score(
             :class:`Reference`.
         allow_partial: score rows that miss weighted dimensions over the present ones only, and
             mark them partial; otherwise such rows get no score.
+        zero_spread: for ``reference="self"``, a weighted dimension with no spread over the rows
+            (fewer than two values, or all equal): ``"error"`` raises :class:`ConfigError`,
+            ``"ignore"`` gives it weight 0 (neither used nor needed), as ``quba evaluate``'s table
+            and the report's "these models" reference do. A :class:`Reference` whose
+            ``ignored`` names a dimension always gives it weight 0.
 
     Returns:
         A :class:`Score` for a mapping; for a DataFrame, a DataFrame with the same index and
@@ -131,8 +149,8 @@ def quba_score(
     resolved = resolve_weights(weights)
     if hasattr(values, "iterrows"):
         columns = {k: values[k].to_numpy(dtype=np.float64) for k in DIMENSION_KEYS if k in values}
-        ref = _resolve_reference(reference, columns, resolved)
-        return _score_frame(values, resolved, ref, allow_partial)
+        ref = _resolve_reference(reference, columns, resolved, zero_spread)
+        return _score_frame(values, _drop_ignored(resolved, ref), ref, allow_partial)
     unknown = [k for k in values if k not in DIMENSION_KEYS]
     if unknown:
         raise ConfigError(
@@ -140,8 +158,15 @@ def quba_score(
         )
     if reference == "self":
         raise ConfigError("--reference self needs at least two models, but got one")
-    ref = _resolve_reference(reference, {}, resolved)
-    return _score_row(values, resolved, ref, allow_partial)
+    ref = _resolve_reference(reference, {}, resolved, zero_spread)
+    return _score_row(values, _drop_ignored(resolved, ref), ref, allow_partial)
+
+
+def _drop_ignored(weights: Mapping[str, float], reference: Reference) -> Mapping[str, float]:
+    """Weight 0 for the dimensions the reference has no spread for (``Reference.ignored``)."""
+    if not reference.ignored:
+        return weights
+    return {k: 0.0 if k in reference.ignored else w for k, w in weights.items()}
 
 
 def _score_frame(

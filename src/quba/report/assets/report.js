@@ -14,6 +14,7 @@
   const state = {
     section: 0,
     weights: Object.assign({}, PAPER),
+    reference: "paper",
     sortKey: "rank",
     sortAsc: true,
     x: "accuracy",
@@ -35,15 +36,27 @@
 
   function section() { return DATA.sections[state.section]; }
 
+  // The selected reference statistics: "paper" (the published mu/sigma) or "self" (mean and
+  // sample standard deviation over this section's models, computed in Python by
+  // quba.scoring.self_reference with zero_spread="ignore"). A dimension the reference ignores
+  // (no spread) has no statistics and counts as weight 0: neither used nor needed.
+  function reference() { return section().references[state.reference]; }
+
+  function effectiveWeight(key, weights) {
+    return reference().ignored.includes(key) ? 0 : weights[key];
+  }
+
   // QUBA = sum_d w_d s_d (v_d - mu_d) / sigma_d / sum_d w_d over the present dimensions;
   // a QUBA only when every dimension with a non-zero weight is present, else a partial score.
   function score(model, weights) {
+    const ref = reference();
     let num = 0, den = 0, complete = true;
     for (const d of DIMS) {
-      const w = weights[d.key];
+      const w = effectiveWeight(d.key, weights);
+      if (w === 0) continue;
       const v = model.values[d.key].value;
-      if (v === null) { if (w !== 0) complete = false; continue; }
-      const z = (v - d.mu) / d.sigma * (d.higher_is_better ? 1 : -1);
+      if (v === null) { complete = false; continue; }
+      const z = (v - ref.mu[d.key]) / ref.sigma[d.key] * (d.higher_is_better ? 1 : -1);
       num += z * w;
       den += w;
     }
@@ -69,8 +82,48 @@
   }
 
   function zscore(model, key) {
-    const d = DIM_BY_KEY[key], v = model.values[key].value;
-    return v === null ? null : (v - d.mu) / d.sigma * (d.higher_is_better ? 1 : -1);
+    const d = DIM_BY_KEY[key], v = model.values[key].value, ref = reference();
+    if (v === null || !(key in ref.mu)) return null;
+    return (v - ref.mu[key]) / ref.sigma[key] * (d.higher_is_better ? 1 : -1);
+  }
+
+  // ---- reference ---------------------------------------------------------------------------
+  function renderReference() {
+    const select = document.getElementById("reference");
+    const refs = section().references;
+    select.innerHTML = "";
+    for (const [name, label] of [["paper", "paper"], ["self", "these models"]]) {
+      const option = el("option", { value: name, text: label });
+      if (!(name in refs)) {
+        option.disabled = true;
+        option.title = "needs at least two models";
+      }
+      if (name === state.reference) option.selected = true;
+      select.appendChild(option);
+    }
+    const ref = reference();
+    const names = ref.ignored.map((k) => DIM_BY_KEY[k].name);
+    document.getElementById("reference-note").textContent = state.reference === "paper"
+      ? "μ and σ of the paper's 326 ImageNet models."
+      : "μ and σ (sample standard deviation) over the " + section().models.length +
+        " models of this section; QUBA then only compares these models with each other." +
+        (names.length ? " No spread, so weight 0: " + names.join(", ") + "." : "");
+    const where = state.reference === "paper" ? "the paper's reference μ and σ"
+      : "μ and σ of these models";
+    document.getElementById("formula-note").textContent = "QUBA = Σ w·s·(v − μ)/σ / Σ w with " +
+      where + "; s = −1 for the two lower-is-better dimensions (↓). Only models with every " +
+      "weighted dimension get a QUBA and a rank.";
+    document.getElementById("radar-reference").textContent = state.reference === "paper"
+      ? "the paper's reference" : "these models";
+  }
+
+  function setReference(name) {
+    state.reference = name;
+    renderReference();
+    const models = scored();
+    renderLeaderboard(models);
+    renderScatter(models);
+    renderRadar(models);
   }
 
   // ---- weights -----------------------------------------------------------------------------
@@ -176,9 +229,11 @@
       }
       body.appendChild(row);
     }
-    const total = DIMS.reduce((s, d) => s + state.weights[d.key], 0);
-    document.getElementById("weights-warning").textContent =
-      total > 0 ? "" : "All weights are zero: no score can be computed.";
+    const total = DIMS.reduce((s, d) => s + effectiveWeight(d.key, state.weights), 0);
+    document.getElementById("weights-warning").textContent = total > 0 ? ""
+      : DIMS.some((d) => state.weights[d.key] > 0)
+        ? "Every weighted dimension has no spread over these models: no score can be computed."
+        : "All weights are zero: no score can be computed.";
   }
 
   // ---- scatter -----------------------------------------------------------------------------
@@ -188,7 +243,10 @@
     return { v: c.value, lo: c.ci_low, hi: c.ci_high };
   }
 
-  function axisName(key) { return key === "quba" ? "QUBA" : DIM_BY_KEY[key].name; }
+  function axisName(key) {
+    if (key !== "quba") return DIM_BY_KEY[key].name;
+    return state.reference === "paper" ? "QUBA" : "QUBA (vs. these models)";
+  }
 
   function renderScatter(models) {
     const families = [...new Set(models.map((m) => m.family || "unknown family"))];
@@ -369,6 +427,8 @@
       }
     }
     state.radar = null;
+    state.reference = s.reference;
+    renderReference();
     const models = scored();
     renderLeaderboard(models);
     renderScatter(models);
@@ -393,6 +453,7 @@
       presetSelect.value = "paper";
       setWeights(PAPER);
     });
+    document.getElementById("reference").addEventListener("change", (e) => setReference(e.target.value));
     document.getElementById("preset").addEventListener("change", (e) => setWeights(DATA.presets[e.target.value]));
     document.getElementById("scatter-x").addEventListener("change", (e) => { state.x = e.target.value; renderScatter(scored()); });
     document.getElementById("scatter-y").addEventListener("change", (e) => { state.y = e.target.value; renderScatter(scored()); });
