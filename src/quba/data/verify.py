@@ -133,11 +133,23 @@ def verify_dataset(
     deep: bool = False,
     workers: int | None = None,
     progress: VerifyProgress | None = None,
+    scan: Scan | None = None,
 ) -> DatasetReport:
-    """Verify one dataset; see the module docstring for the statuses."""
+    """Verify one dataset; see the module docstring for the statuses.
+
+    ``scan``: a :func:`~quba.data.layouts.scan_dataset` of this dataset's folder made by the
+    caller (it is read, not changed), so that a caller who opens the dataset afterwards
+    (:func:`~quba.data.dataset.dataset_from_scan`) lists the folder only once.
+    """
     info = suite.dataset(key)
     directory = dataset_path(suite, key, root, path)
-    scan = scan_dataset(suite, key, directory)
+    if scan is None:
+        scan = scan_dataset(suite, key, directory)
+    elif scan.key != key or Path(scan.directory) != directory:
+        raise ValueError(
+            f"Expected a scan of {key!r} at {directory}, but got one of {scan.key!r} at "
+            f"{scan.directory}"
+        )
     problems = list(scan.problems)
     found = len(scan.files)
     if found > info.num_images:
@@ -186,10 +198,13 @@ def verify(
     paths: Mapping[str, Path] | None = None,
     workers: int | None = None,
     progress: VerifyProgress | None = None,
+    scans: Mapping[str, Scan] | None = None,
 ) -> VerifyReport:
     """Verify the datasets ``keys`` of ``suite`` (all by default) under the data ``root``.
 
-    ``paths`` overrides single datasets' folders; ``deep`` decodes every image.
+    ``paths`` overrides single datasets' folders; ``deep`` decodes every image; ``scans``
+    (dataset key -> :class:`~quba.data.layouts.Scan`) are used instead of listing those
+    datasets' folders again.
     """
     keys = list(suite.datasets) if keys is None else list(keys)
     for key in keys:
@@ -204,6 +219,7 @@ def verify(
             deep=deep,
             workers=workers,
             progress=progress,
+            scan=(scans or {}).get(key),
         )
         for key in keys
     )
@@ -218,13 +234,14 @@ def dataset_problems(
     paths: Mapping[str, Path] | None = None,
     deep: bool = False,
     allow_partial: bool = False,
+    scans: Mapping[str, Scan] | None = None,
 ) -> list[Problem]:
     """The problems that block an evaluation on ``keys``: an empty list means go.
 
     Errors and missing datasets always block; missing folders or images block unless
-    ``allow_partial``. Notes (ignored files) never block.
+    ``allow_partial``. Notes (ignored files) never block. ``scans``: as for :func:`verify`.
     """
-    report = verify(suite, root, keys, deep, paths=paths)
+    report = verify(suite, root, keys, deep, paths=paths, scans=scans)
     blocking: list[Problem] = []
     for dataset in report.datasets:
         for problem in dataset.problems:
@@ -250,10 +267,16 @@ def require_datasets(
     deep: bool = False,
     allow_partial: bool = False,
     limit: int = 20,
+    scans: Mapping[str, Scan] | None = None,
 ) -> None:
-    """Raise :class:`DataError` listing the problems of :func:`dataset_problems`, if any."""
+    """Raise :class:`DataError` listing the problems of :func:`dataset_problems`, if any.
+
+    ``scans`` (dataset key -> :class:`~quba.data.layouts.Scan`): listings already made, reused
+    instead of scanning those folders again (the evaluation scans once, checks, then opens the
+    datasets from the same scans with :func:`~quba.data.dataset.dataset_from_scan`).
+    """
     problems = dataset_problems(
-        suite, root, keys, paths=paths, deep=deep, allow_partial=allow_partial
+        suite, root, keys, paths=paths, deep=deep, allow_partial=allow_partial, scans=scans
     )
     if not problems:
         return

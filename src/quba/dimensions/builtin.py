@@ -18,7 +18,7 @@ from quba.dimensions.registry import CLEAN, DimensionInputs, register_dimension
 from quba.dimensions.registry import Dimension as _Dimension
 from quba.dimensions.result import DimensionResult
 from quba.errors import DataError
-from quba.inference.predictions import Predictions
+from quba.inference.predictions import PredictionNeed, Predictions
 from quba.metrics import bootstrap
 from quba.metrics._arrays import softmax
 from quba.metrics.balance import class_balance_terms, make_class_balance
@@ -107,8 +107,23 @@ def _clean_positions(inputs: DimensionInputs, ids: np.ndarray, key: str) -> np.n
     return order[pos]
 
 
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(names, codes)`` with ``names`` the sorted distinct strings of ``values`` and
+    ``names[codes] == values``, as ``np.unique(values, return_inverse=True)`` gives, but found
+    from the runs of equal neighbours: ImageNet-C's 3.75 M corruption names come in 75 runs, so
+    no sorted copy of the strings is made."""
+    values = np.asarray(values)
+    if len(values) == 0:
+        return np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1])))
+    names, run_codes = np.unique(values[starts].astype(str), return_inverse=True)
+    lengths = np.diff(np.append(starts, len(values)))
+    return names, np.repeat(run_codes.reshape(-1), lengths)
+
+
 def _correct(predictions: Predictions) -> np.ndarray:
-    return (predictions.logits.argmax(axis=1) == predictions.targets).astype(np.float64)
+    """1.0 where the top-1 class (first maximum on ties) is the target; reads only ``.top1``."""
+    return (predictions.top1 == predictions.targets).astype(np.float64)
 
 
 def _category_correct(inputs: DimensionInputs, predictions: Predictions) -> np.ndarray:
@@ -124,6 +139,7 @@ def _define(
     requires: tuple[str, ...],
     unit: str = "",
     description: str = "",
+    needs: tuple[tuple[str, PredictionNeed], ...] = (),
 ) -> Callable[[Callable[[DimensionInputs], DimensionResult]], Callable]:
     def wrap(fn: Callable[[DimensionInputs], DimensionResult]) -> Callable:
         register_dimension(
@@ -136,6 +152,7 @@ def _define(
                 compute_fn=fn,
                 unit=unit,
                 description=description,
+                needs=needs,
             )
         )
         return fn
@@ -164,6 +181,7 @@ def _accuracy(inputs: DimensionInputs) -> DimensionResult:
     1 / 3,
     (CLEAN, PGD, FGSM),
     description="gmean(A_PGD / A_clean, A_FGSM / A_clean) on the attacked images",
+    needs=((PGD, "top1"), (FGSM, "top1")),
 )
 def _adv_robustness(inputs: DimensionInputs) -> DimensionResult:
     ratios, rep_ratios, breakdown = [], [], {}
@@ -208,6 +226,7 @@ def _adv_robustness(inputs: DimensionInputs) -> DimensionResult:
     1 / 3,
     (CLEAN, "imagenet_c"),
     description="mean over corruptions and severities of A_{c,s} / A",
+    needs=(("imagenet_c", "top1"),),
 )
 def _c_robustness(inputs: DimensionInputs) -> DimensionResult:
     preds = inputs.predictions["imagenet_c"]
@@ -217,16 +236,19 @@ def _c_robustness(inputs: DimensionInputs) -> DimensionResult:
                 f"Expected imagenet_c predictions with meta {field!r}, but it is absent"
             )
     correct = _correct(preds)
-    corruption = np.asarray(preds.meta["corruption"]).astype(str)
-    severity = np.asarray(preds.meta["severity"]).astype(np.int64)
-    ids = preds.sample_ids.astype(np.int64)
+    names, name_code = _factorize(preds.meta["corruption"])
+    severity = np.asarray(preds.meta["severity"]).astype(np.int64, copy=False)
+    ids = preds.sample_ids.astype(np.int64, copy=False)
     clean, clean_reps = _clean_accuracy(inputs)
 
     accuracy: dict[str, dict[str, float]] = {}
     group_acc, group_reps = [], []
-    for name in sorted(set(corruption.tolist()) - set(EXTRA_CORRUPTIONS)):
-        for sev in sorted(set(severity[corruption == name].tolist())):
-            mask = (corruption == name) & (severity == sev)
+    for code, name in enumerate(names.tolist()):
+        if name in EXTRA_CORRUPTIONS:
+            continue
+        of_name = name_code == code
+        for sev in np.unique(severity[of_name]).tolist():
+            mask = of_name & (severity == sev)
             acc = float(correct[mask].mean())
             accuracy.setdefault(name, {})[str(sev)] = acc
             group_acc.append(acc)
@@ -351,13 +373,14 @@ def _class_balance(inputs: DimensionInputs) -> DimensionResult:
     1 / 2,
     (CLEAN, "mixed_same", "mixed_rand"),
     description="1 - (A_mixed_same - A_mixed_rand) / A on the Backgrounds Challenge",
+    needs=(("mixed_same", "top1"), ("mixed_rand", "top1")),
 )
 def _object_focus(inputs: DimensionInputs) -> DimensionResult:
     clean, clean_reps = _clean_accuracy(inputs)
     table = inputs.label_space.object_class_of
     same, rand = inputs.predictions["mixed_same"], inputs.predictions["mixed_rand"]
-    c_same = (table[same.logits.argmax(axis=1)] == same.targets).astype(np.float64)
-    c_rand = (table[rand.logits.argmax(axis=1)] == rand.targets).astype(np.float64)
+    c_same = (table[same.top1] == same.targets).astype(np.float64)
+    c_rand = (table[rand.top1] == rand.targets).astype(np.float64)
     a_same, a_rand = float(c_same.mean()), float(c_rand.mean())
     breakdown = {
         "mixed_same_accuracy": a_same,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -14,7 +14,7 @@ from quba.data.labels import LabelSpace
 from quba.dimensions.protocol import PAPER, Protocol
 from quba.dimensions.result import DimensionResult
 from quba.errors import ConfigError
-from quba.inference.predictions import Predictions
+from quba.inference.predictions import NEED_ORDER, PredictionNeed, Predictions, strongest_need
 from quba.metrics import bootstrap
 from quba.metrics._arrays import log_softmax_normalizer
 
@@ -143,6 +143,10 @@ class Dimension:
         weight: the paper's weight in the QUBA score.
         requires: dataset keys of the predictions it needs (``params`` needs none).
         unit: unit of the value ("" for a fraction, "M" for millions of parameters).
+        needs: what it needs of some of its required prediction keys, as ``(key, need)`` pairs:
+            ``"top1"`` when only each image's top-1 class is read (``Predictions.top1``), so
+            the evaluation may load that key without its ``(N, C)`` logits. A required key not
+            named here needs ``"logits"``. See :meth:`need`.
     """
 
     key: str
@@ -153,6 +157,23 @@ class Dimension:
     compute_fn: Callable[[DimensionInputs], DimensionResult] = field(repr=False)
     unit: str = ""
     description: str = ""
+    needs: tuple[tuple[str, PredictionNeed], ...] = ()
+
+    def __post_init__(self) -> None:
+        for key, need in self.needs:
+            if key not in self.requires:
+                raise ValueError(
+                    f"Dimension {self.key!r} declares a need for {key!r}, which is not among "
+                    f"its required keys {self.requires}"
+                )
+            if need not in NEED_ORDER:
+                raise ValueError(
+                    f"Expected the need of {key!r} to be one of {NEED_ORDER}, but got {need!r}"
+                )
+
+    def need(self, key: str) -> PredictionNeed:
+        """What this dimension needs of prediction key ``key``: ``"top1"`` or ``"logits"``."""
+        return dict(self.needs).get(key, "logits")
 
     def compute(self, inputs: DimensionInputs) -> DimensionResult:
         """The dimension's value; missing predictions give a missing result with the reason."""
@@ -202,3 +223,14 @@ def list_dimensions() -> list[Dimension]:
 
 def dimension_keys() -> tuple[str, ...]:
     return tuple(_REGISTRY)
+
+
+def prediction_needs(keys: Iterable[str]) -> dict[str, PredictionNeed]:
+    """Prediction key -> the strongest need of the dimensions ``keys`` (``logits`` when any of
+    them reads the logits of that key, else ``top1``)."""
+    gathered: dict[str, list[PredictionNeed]] = {}
+    for key in keys:
+        dimension = get_dimension(key)
+        for required in dimension.requires:
+            gathered.setdefault(required, []).append(dimension.need(required))
+    return {key: strongest_need(needs) for key, needs in gathered.items()}

@@ -7,7 +7,7 @@
 """
 
 from quba.evaluation._api import DEFAULT_SHARD_SIZE, evaluate
-from quba.evaluation._plan import parse_dims, prediction_keys
+from quba.evaluation._plan import parse_dims, prediction_keys, prediction_needs
 from quba.evaluation._results import Evaluation, ModelEvaluation, format_value
 
 __all__ = [
@@ -18,4 +18,5 @@ __all__ = [
     "format_value",
     "parse_dims",
     "prediction_keys",
+    "prediction_needs",
 ]

@@ -34,6 +34,7 @@ from quba.evaluation._plan import (
     native_input,
     parse_dims,
     prediction_keys,
+    prediction_needs,
     protocol_fields,
 )
 from quba.evaluation._results import Evaluation, ModelEvaluation
@@ -44,7 +45,7 @@ from quba.inference.cache import (
     prediction_cache_key,
 )
 from quba.inference.device import resolve_device
-from quba.inference.predictions import Predictions
+from quba.inference.predictions import PredictionNeed, Predictions
 from quba.inference.runner import (
     PredictionJob,
     ProgressCallback,
@@ -123,8 +124,10 @@ def evaluate(
         ModelError: a model spec does not build, or its outputs do not fit the suite.
         StoreError: the store cannot be opened.
     """
-    from quba.data import open_dataset, require_datasets
-    from quba.data.paths import resolve_data_root
+    from quba.data import require_datasets
+    from quba.data.dataset import dataset_from_scan
+    from quba.data.layouts import scan_dataset
+    from quba.data.paths import dataset_path, resolve_data_root
 
     # 1. plan -------------------------------------------------------------------------------
     chosen = get_protocol(protocol) if isinstance(protocol, str) else protocol
@@ -140,10 +143,16 @@ def evaluate(
         the_suite.dataset(key)
 
     needed = prediction_keys(keys, tuple(the_suite.datasets))
+    needs = prediction_needs(keys)
     dataset_keys = list(dict.fromkeys(dataset_of(k) for k in needed))
     root = resolve_data_root(data)
+    # each folder is listed once (ImageNet-C: 3.75 M files): the check and the reader share it
+    scans = {
+        key: scan_dataset(the_suite, key, dataset_path(the_suite, key, root, overrides.get(key)))
+        for key in dataset_keys
+    }
     if dataset_keys:
-        require_datasets(the_suite, root, dataset_keys, paths=overrides)
+        require_datasets(the_suite, root, dataset_keys, paths=overrides, scans=scans)
     space = the_suite.label_space
     classifiers = [
         _build(m, pretrained=pretrained, checkpoint=checkpoint, space=space) for m in specs
@@ -159,13 +168,19 @@ def evaluate(
         torch_device,
     )
 
-    # 2. open every dataset once (listing ImageNet-C takes a while) -------------------------
-    datasets = {
-        key: open_dataset(
-            the_suite, key, root, path=overrides.get(key), skip_unreadable=skip_unreadable
+    # 2. open every dataset once, from the scans of the plan ---------------------------------
+    datasets = {}
+    for key in dataset_keys:
+        datasets[key] = dataset_from_scan(
+            scans.pop(key), the_suite, skip_unreadable=skip_unreadable
         )
-        for key in dataset_keys
-    }
+        logger.info(
+            "%s: %d images from %s (%s)",
+            key,
+            len(datasets[key]),
+            datasets[key].directory,
+            datasets[key].layout,
+        )
     subsets = {
         key: None if limit is None else _subset(ds, limit, chosen.seed)
         for key, ds in datasets.items()
@@ -195,6 +210,7 @@ def evaluate(
                 shard_size=shard_size,
                 force=force,
                 progress=progress,
+                needs=needs,
             )
             predictions.update(found)
             stats.merge(run)
@@ -239,6 +255,7 @@ def evaluate(
             len(results),
         )
         evaluations.append(evaluation)
+        del inputs, predictions  # this model's predictions go before the next model's load
 
     return Evaluation(
         models=evaluations,
@@ -300,7 +317,7 @@ def _open_store(store: Any) -> ResultStore | None:
 
 
 def _subset(dataset: Any, limit: int, seed: int):
-    metadata = dataset.metadata()
+    metadata = dataset.metadata(files=False)
     groups = {k: metadata[k] for k in ("corruption", "severity") if k in metadata}
     return grouped_stratified_subset(dataset.targets, groups, limit, seed=seed)
 
@@ -320,8 +337,14 @@ def _predict_dataset(
     shard_size: int,
     force: bool,
     progress: ProgressCallback | None,
+    needs: Mapping[str, PredictionNeed],
 ) -> tuple[dict[str, Predictions], RunStats]:
-    """The predictions of one classifier on one dataset (clean and attacked keys together)."""
+    """The predictions of one classifier on one dataset (clean and attacked keys together).
+
+    The cache keeps the full logits; a key whose dimensions all need only the top-1 class
+    (``needs[key] == "top1"``) is loaded shard by shard as top-1 classes, without its (N, C)
+    logits ever being held in memory.
+    """
     from quba.data import collate
 
     native = native_input(keys[0], protocol)
@@ -359,10 +382,14 @@ def _predict_dataset(
         label=label,
         force=force,
     )
-    metadata = dataset.metadata()
-    metadata.pop("file", None)
+    metadata = dataset.metadata(files=False)
     num_shards = len(shard_slices(count, shard_size))
-    found = {job.key: load_predictions(job.entry, num_shards, metadata=metadata) for job in jobs}
+    found = {
+        job.key: load_predictions(
+            job.entry, num_shards, metadata=metadata, need=needs.get(job.key, "logits")
+        )
+        for job in jobs
+    }
     return found, stats
 
 

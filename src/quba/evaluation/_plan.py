@@ -10,12 +10,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from quba.dimensions import Protocol, dimension_keys, get_dimension
+from quba.dimensions.registry import prediction_needs
 from quba.errors import ConfigError
 from quba.inference.attacks import AttackSpec
 
 logger = logging.getLogger(__name__)
 
 ATTACKS: tuple[str, ...] = ("pgd", "fgsm")
+
+__all__ = [
+    "ATTACKS",
+    "attack_of",
+    "dataset_of",
+    "native_input",
+    "parse_dims",
+    "prediction_keys",
+    "prediction_needs",
+    "protocol_fields",
+]
 
 
 def parse_dims(dims: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -27,7 +27,13 @@ import numpy as np
 from quba.errors import DataError, QubaError
 from quba.inference.attacks import AttackSpec, attack_batch
 from quba.inference.cache import CacheEntry, Shard
-from quba.inference.predictions import Predictions
+from quba.inference.predictions import (
+    NEED_ORDER,
+    PredictionNeed,
+    Predictions,
+    top1_dtype,
+    top1_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -302,30 +308,55 @@ def load_predictions(
     num_shards: int,
     *,
     metadata: Mapping[str, np.ndarray] | None = None,
+    need: PredictionNeed = "logits",
 ) -> Predictions:
     """Concatenate an entry's shards into :class:`Predictions`.
 
     ``metadata`` holds the dataset's per-image arrays (indexed by dataset index); each is
-    picked at the predictions' sample ids. Raises DataError when a shard is missing.
+    picked at the predictions' sample ids. With ``need="top1"`` the shards are read one at a
+    time and only each image's top-1 class (``logits.argmax(1)``, first maximum on ties; int16
+    up to 32,767 classes) is kept: the result holds no logits, and no (N, C) array is ever
+    built (the peak is one shard's logits). Raises DataError when a shard is missing.
     """
-    shards = []
+    if need not in NEED_ORDER:
+        raise ValueError(f"Expected need to be one of {NEED_ORDER}, but got {need!r}")
+    logits_parts, top1_parts, target_parts, id_parts = [], [], [], []
+    num_skipped = 0
+    width = 0
     for index in range(num_shards):
         shard = entry.read_shard(index)
         if shard is None:
             raise DataError(
                 f"The prediction cache {entry.path} lacks shard {index}; rerun to compute it"
             )
-        shards.append(shard)
-    width = max((s.logits.shape[1] for s in shards if s.logits.size), default=0)
-    logits = np.concatenate(
-        [s.logits if s.logits.size else np.zeros((0, width), np.float32) for s in shards]
-    )
-    sample_ids = np.concatenate([s.sample_ids for s in shards]).astype(np.int64)
+        if shard.logits.size:
+            width = max(width, shard.logits.shape[1])
+        if need == "top1":
+            top1_parts.append(top1_of(shard.logits) if shard.logits.size else None)
+        else:
+            logits_parts.append(shard.logits)
+        target_parts.append(shard.targets)
+        id_parts.append(shard.sample_ids)
+        num_skipped += len(shard.skipped)
+        del shard
+    sample_ids = np.concatenate(id_parts).astype(np.int64) if id_parts else np.zeros(0, np.int64)
+    targets = np.concatenate(target_parts).astype(np.int64) if id_parts else np.zeros(0, np.int64)
     meta = {name: np.asarray(values)[sample_ids] for name, values in (metadata or {}).items()}
+    if need == "top1":
+        dtype = top1_dtype(width)
+        top1 = np.concatenate(
+            [np.zeros(0, dtype) if t is None else t.astype(dtype) for t in top1_parts]
+            or [np.zeros(0, dtype)]
+        )
+        return Predictions.top1_only(top1, targets, sample_ids, meta, num_skipped)
+    logits = np.concatenate(
+        [s if s.size else np.zeros((0, width), np.float32) for s in logits_parts]
+        or [np.zeros((0, width), np.float32)]
+    )
     return Predictions(
         logits=logits,
-        targets=np.concatenate([s.targets for s in shards]).astype(np.int64),
+        targets=targets,
         sample_ids=sample_ids,
         meta=meta,
-        num_skipped=int(sum(len(s.skipped) for s in shards)),
+        num_skipped=num_skipped,
     )
