@@ -166,3 +166,21 @@ def test_collate_keeps_pil_images_as_a_list(tiny_tree):
     images, targets, ids = collate([ds[0], ds[1]])
     assert isinstance(images, list) and all(isinstance(i, Image.Image) for i in images)
     assert ids.tolist() == [0, 1] and targets.dtype == torch.int64
+
+
+def test_with_transform_keeps_samples_and_ids_and_leaves_the_original_alone(tiny_tree):
+    ds = open_dataset(IMAGENET_SUITE, "imagenet_c", tiny_tree.root)
+    shard = ds.shard(1, 3)
+    fingerprint = shard.fingerprint()
+    transform = Preprocessing(resize=20, crop=12).transform()
+    tensors = shard.with_transform(transform)
+    assert shard.transform is None and tensors.transform is transform
+    assert tensors.files == shard.files and tensors.sample_ids.tolist() == shard.sample_ids.tolist()
+    assert tensors.metadata(files=False)["severity"].tolist() == (
+        shard.metadata(files=False)["severity"].tolist()
+    )
+    assert tensors.fingerprint() == fingerprint
+    image, target, sample_id = tensors[0]
+    assert tuple(image.shape) == (3, 12, 12)
+    assert (target, sample_id) == (int(shard.targets[0]), int(shard.sample_ids[0]))
+    assert isinstance(shard[0][0], Image.Image)

@@ -10,7 +10,7 @@ from timm.data import ImageNetInfo
 
 from quba.data.dataset import open_dataset
 from quba.data.labels import CATEGORIES_16, IMAGENET_9
-from quba.data.layouts import parse_cue_conflict_name, parse_session_name
+from quba.data.layouts import parse_cue_conflict_name, parse_session_name, scan_dataset
 from quba.data.suites import IMAGENET_SUITE
 from quba.data.testing import make_imagenet_tree
 from quba.errors import DataError
@@ -49,6 +49,24 @@ def test_devkit_ids_are_converted_through_meta_mat_not_read_as_sorted_indices(tm
     assert ids != {1}  # the shuffled devkit order gives class 0 another ID
     ds = open_dataset(IMAGENET_SUITE, "imagenet_val", tree.root)
     assert ds.targets.tolist() == [0, 0]
+
+
+def test_devkit_folder_inside_the_flat_val_folder_is_found_and_left_aside(tmp_path):
+    tree = make_imagenet_tree(tmp_path, datasets=["imagenet_val"], val_layout="devkit")
+    val = tree.root / "imagenet/val"
+    shutil.move(tree.root / "imagenet/ILSVRC2012_devkit_t12", val / "ILSVRC2012_devkit_t12")
+    ds = open_dataset(tree.suite, "imagenet_val", tree.root)
+    assert ds.layout == "imagenet_flat"
+    assert ds.targets.tolist() == tree.targets["imagenet_val"]
+    scan = scan_dataset(tree.suite, "imagenet_val", val)
+    assert [(p.kind, p.path.name) for p in scan.problems] == [("ignored", "ILSVRC2012_devkit_t12")]
+
+
+def test_a_stray_folder_among_flat_val_images_is_an_error(tmp_path):
+    tree = make_imagenet_tree(tmp_path, datasets=["imagenet_val"], val_layout="loc_csv")
+    (tree.root / "imagenet/val/backup").mkdir()
+    with pytest.raises(DataError, match=r"val/backup: unexpected folder among flat image files"):
+        open_dataset(tree.suite, "imagenet_val", tree.root)
 
 
 def test_flat_val_without_label_file_names_what_is_expected(tmp_path):

@@ -70,3 +70,10 @@ def test_train_rejects_an_unknown_model(tmp_path, capsys):
     (tmp_path / "synthetic.json").write_text(json.dumps(manifest))
     assert _run(["synthetic", "train", "--root", str(tmp_path), "--model", "resnet"]) == 2
     assert "Unknown tiny-zoo models ['resnet']" in capsys.readouterr().err
+
+
+def test_train_checks_the_model_names_before_generating(tmp_path, capsys):
+    root = tmp_path / "suite"
+    assert _run(["synthetic", "train", "--root", str(root), "--model", "resnet"]) == 2
+    assert "Unknown tiny-zoo models ['resnet']" in capsys.readouterr().err
+    assert not root.exists()

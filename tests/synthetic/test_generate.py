@@ -212,3 +212,31 @@ def test_small_size_matches_the_registered_suite(tmp_path):
     manifest = generate(tmp_path, "small")
     for key, info in dataset_infos("small").items():
         assert len(_files(tmp_path / info.path)) == info.num_images == manifest.counts[key]
+
+
+def test_synthetic_medium_resolves_in_a_fresh_process():
+    # The synthetic suites register on import of quba.synthetic; get_suite must trigger that
+    # import for each of them, not only for "synthetic".
+    import subprocess
+    import sys
+
+    code = (
+        "from quba.data.suites import get_suite; "
+        "print(get_suite('synthetic-medium').datasets['imagenet_val'].num_images)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == SIZES["medium"].counts()["imagenet_val"]
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("{not json", "cannot read the synthetic suite's manifest"),
+        ("[1, 2]", "schema version None"),
+        ('{"schema_version": 1, "size": "small"}', "expected the fields size, seed, counts"),
+    ],
+)
+def test_a_damaged_manifest_is_a_data_error(tmp_path, text, pattern):
+    (tmp_path / "synthetic.json").write_text(text)
+    with pytest.raises(DataError, match=pattern):
+        read_manifest(tmp_path)

@@ -14,8 +14,6 @@ synthetic_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_SIZES = ("small", "medium")
-
 
 @synthetic_app.command("generate")
 def generate_command(
@@ -25,10 +23,10 @@ def generate_command(
     force: bool = typer.Option(False, "--force", help="Overwrite whatever is under --root."),
 ) -> None:
     """Write every dataset of the synthetic suite under --root, in the real datasets' layouts."""
-    from quba.synthetic import generate
+    from quba.synthetic import SIZES, generate
 
-    if size not in _SIZES:
-        raise ConfigError(f"Expected --size to be one of small, medium, but got {size!r}")
+    if size not in SIZES:
+        raise ConfigError(f"Expected --size to be one of {', '.join(SIZES)}, but got {size!r}")
     with console.status(f"Generating the synthetic suite ({size}, seed {seed}) under {root}"):
         manifest = generate(root, size, seed, force=force)  # type: ignore[arg-type]
     total = sum(manifest.counts.values())
@@ -59,19 +57,21 @@ def train_command(
     """
     from rich.table import Table
 
-    from quba.synthetic import generate, read_manifest
-    from quba.synthetic.zoo import ZOO, measure_habits, train_zoo
+    from quba.synthetic import generate, load_train_scenes, read_manifest
+    from quba.synthetic.zoo import ZOO, check_zoo_names, measure_habits, read_images, train_model
 
+    names = list(models) if models else list(ZOO)
+    check_zoo_names(names)
     if read_manifest(root) is None:
         with console.status(f"Generating the synthetic suite under {root}"):
             generate(root)
     output = output or root / "weights"
-    names = list(models) if models else list(ZOO)
-    reports = []
+    with console.status("Reading the training split"):
+        scenes, files = load_train_scenes(root)
+        images = read_images(files)
     for name in names:
         with console.status(f"Training {name}"):
-            reports.extend(train_zoo(root, output, [name], seed=seed))
-        report = reports[-1]
+            report = train_model(name, scenes, images, output, seed=seed)
         console.print(
             f"{name}: {report.seconds:.1f} s, {report.num_parameters:,} parameters, "
             f"train accuracy {report.train_accuracy:.3f} -> {report.path}"

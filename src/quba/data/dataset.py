@@ -10,6 +10,7 @@ keeping each sample's id (its index in the full dataset), so shards of predictio
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -260,11 +261,10 @@ class ImageDataset(Dataset):
         return self.subset(np.arange(start, stop))
 
     def with_transform(self, transform: Callable[[Image.Image], Any] | None) -> ImageDataset:
-        """The same samples with another transform."""
-        copy = self.subset(np.arange(len(self)))
-        copy.transform = transform
-        copy._fingerprint = self._fingerprint
-        return copy
+        """The same samples with another transform (the arrays are shared, not copied)."""
+        clone = copy.copy(self)
+        clone.transform = transform
+        return clone
 
     def __repr__(self) -> str:
         return (

@@ -179,8 +179,8 @@ def _scan_leaf(
     relative: str,
     target: int,
     meta: Mapping[str, int] | None = None,
-) -> int:
-    """Add the images of one leaf folder; return how many were added."""
+) -> None:
+    """Add the images of one leaf folder, with ``target`` and ``meta``, to the scan."""
     dirs, files = _listdir(folder)
     for name in dirs:
         scan.add(folder / name, "unknown_folder", "error", "unexpected sub-folder in a leaf folder")
@@ -193,10 +193,8 @@ def _scan_leaf(
     scan.targets.extend([target] * len(images))
     for field_name, value in (meta or {}).items():
         scan.meta[field_name].extend([value] * len(images))
-    added = len(images)
     if not files and not dirs:
         scan.add(folder, "empty", "incomplete", "folder holds no images")
-    return added
 
 
 def _scan_labelled_folders(
@@ -243,11 +241,12 @@ def _class_folders_allowed(suite: Suite, key: str) -> tuple[dict[str, int], str]
 
 def _scan_class_folders(scan: Scan, suite: Suite) -> None:
     dirs, files = _listdir(scan.directory)
-    if not dirs and any(is_image_file(f) for f in files):
-        scan.layout = "imagenet_flat"
-        _scan_flat(scan, suite, files)
-        return
     allowed, hint = _class_folders_allowed(suite, scan.key)
+    # Flat: images at the top and no class folder (the devkit's folder may lie beside them).
+    if any(is_image_file(f) for f in files) and not any(d in allowed for d in dirs):
+        scan.layout = "imagenet_flat"
+        _scan_flat(scan, suite, dirs, files)
+        return
     _scan_labelled_folders(scan, scan.directory, "", allowed, "class", hint)
 
 
@@ -319,7 +318,17 @@ def read_devkit_labels(ground_truth: Path, meta: Path) -> list[str]:
     return wnids
 
 
-def _scan_flat(scan: Scan, suite: Suite, files: list[str]) -> None:
+def _scan_flat(scan: Scan, suite: Suite, dirs: list[str], files: list[str]) -> None:
+    for name in dirs:
+        if name == DEVKIT_FOLDER.parts[0]:
+            scan.add(scan.directory / name, "ignored", "note", "the devkit's folder; ignored")
+        else:
+            scan.add(
+                scan.directory / name,
+                "unknown_folder",
+                "error",
+                "unexpected folder among flat image files; expected no folders, or one per class",
+            )
     found = find_label_file(scan.directory)
     if found is None:
         scan.add(
@@ -429,54 +438,39 @@ def _scan_corruptions(scan: Scan, suite: Suite) -> None:
 def _scan_category_folders(scan: Scan, suite: Suite) -> None:
     categories = suite.label_space.category_names
     allowed = {name: i for i, name in enumerate(categories)}
-    cue_conflict = scan.key == "cue_conflict"
-    if not cue_conflict:
-        _scan_labelled_folders(
-            scan, scan.directory, "", allowed, "category", f"one of {', '.join(categories)}"
-        )
-        return
-    scan.meta = {"texture": []}
-    dirs, files = _listdir(scan.directory)
-    _stray_top_files(scan, scan.directory, files, "category")
-    for folder_name in dirs:
-        folder = scan.directory / folder_name
-        if folder_name not in allowed:
+    hint = f"one of {', '.join(categories)}"
+    _scan_labelled_folders(scan, scan.directory, "", allowed, "category", hint)
+    if scan.key == "cue_conflict":
+        _read_cue_conflict_names(scan, allowed)
+
+
+def _read_cue_conflict_names(scan: Scan, allowed: Mapping[str, int]) -> None:
+    """Keep the files named ``<shape><n>-<texture><m>`` with the folder's shape; add ``texture``."""
+    files: list[str] = []
+    targets: list[int] = []
+    textures: list[int] = []
+    for relative, target in zip(scan.files, scan.targets, strict=True):
+        folder_name, name = relative.split("/")
+        path = scan.directory / relative
+        try:
+            shape, texture = parse_cue_conflict_name(name)
+        except ValueError as error:
+            scan.add(path, "bad_name", "error", str(error))
+            continue
+        if shape != folder_name or texture not in allowed:
             scan.add(
-                folder,
-                "unknown_folder",
+                path,
+                "bad_name",
                 "error",
-                f"unknown category folder {folder_name!r}; expected one of {', '.join(categories)}",
+                f"shape {shape!r} and texture {texture!r} of the name must be categories, "
+                f"the shape that of the folder {folder_name!r}",
             )
             continue
-        leaf_dirs, leaf_files = _listdir(folder)
-        for name in leaf_dirs:
-            scan.add(folder / name, "unknown_folder", "error", "unexpected sub-folder")
-        for name in leaf_files:
-            path = folder / name
-            if not is_image_file(name):
-                scan.add(path, "not_an_image", "error", "not an image file (by its extension)")
-                continue
-            try:
-                shape, texture = parse_cue_conflict_name(name)
-            except ValueError as error:
-                scan.add(path, "bad_name", "error", str(error))
-                continue
-            if shape != folder_name or texture not in allowed:
-                scan.add(
-                    path,
-                    "bad_name",
-                    "error",
-                    f"shape {shape!r} and texture {texture!r} of the name must be categories, "
-                    f"the shape that of the folder {folder_name!r}",
-                )
-                continue
-            scan.files.append(f"{folder_name}/{name}")
-            scan.targets.append(allowed[folder_name])
-            scan.meta["texture"].append(allowed[texture])
-        if not leaf_files and not leaf_dirs:
-            scan.add(folder, "empty", "incomplete", "folder holds no images")
-    missing = [n for n in categories if n not in dirs]
-    _report_missing(scan, scan.directory, missing, "category", len(categories))
+        files.append(relative)
+        targets.append(target)
+        textures.append(allowed[texture])
+    scan.files, scan.targets = files, targets
+    scan.meta = {"texture": textures}
 
 
 def _scan_session_files(scan: Scan, suite: Suite) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 
 from quba.data.suites import Suite
@@ -72,14 +72,3 @@ def parse_path_overrides(items: Iterable[str], suite: Suite | None = None) -> di
             suite.dataset(key)
         overrides[key] = Path(value).expanduser()
     return overrides
-
-
-def dataset_paths(
-    suite: Suite,
-    root: str | os.PathLike[str] | None,
-    keys: Iterable[str],
-    overrides: Mapping[str, Path] | None = None,
-) -> dict[str, Path]:
-    """The folder of each dataset in ``keys``, with the overrides of :func:`dataset_path`."""
-    overrides = overrides or {}
-    return {key: dataset_path(suite, key, root, overrides.get(key)) for key in keys}

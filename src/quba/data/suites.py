@@ -8,6 +8,7 @@ embedded benchmark with its own label space. New suites are registered, never sp
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -152,6 +153,13 @@ def _imagenet_datasets() -> dict[str, DatasetInfo]:
 
 _SUITES: dict[str, Suite] = {}
 
+# Suites registered by importing a module on first use, so that ``quba.data`` does not import
+# numpy-heavy generators: suite name -> module whose import registers it.
+_LAZY_SUITES: dict[str, str] = {
+    "synthetic": "quba.synthetic",
+    "synthetic-medium": "quba.synthetic",
+}
+
 
 def register_suite(suite: Suite) -> Suite:
     """Register a suite under its name; registering a name twice is an error."""
@@ -162,8 +170,9 @@ def register_suite(suite: Suite) -> Suite:
 
 
 def get_suite(name: str) -> Suite:
-    if name == "synthetic" and name not in _SUITES:
-        import quba.synthetic  # noqa: F401  (registers the synthetic suite on import)
+    """The suite registered as ``name`` (importing the module of a lazily registered one)."""
+    if name not in _SUITES and name in _LAZY_SUITES:
+        importlib.import_module(_LAZY_SUITES[name])
     try:
         return _SUITES[name]
     except KeyError:
@@ -173,7 +182,7 @@ def get_suite(name: str) -> Suite:
 
 
 def list_suites() -> list[str]:
-    return sorted({*_SUITES, "synthetic"})
+    return sorted({*_SUITES, *_LAZY_SUITES})
 
 
 IMAGENET_SUITE = register_suite(

@@ -101,14 +101,27 @@ def read_manifest(root: Path) -> Manifest | None:
     path = Path(root) / MANIFEST
     if not path.is_file():
         return None
-    data = json.loads(path.read_text())
-    if data.get("schema_version") != SCHEMA_VERSION:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DataError(
-            f"{path} has schema version {data.get('schema_version')!r}; this quba writes and "
+            f"{path}: cannot read the synthetic suite's manifest ({error})",
+            hint="Generate the suite again with `quba synthetic generate --force`.",
+        ) from error
+    if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+        version = data.get("schema_version") if isinstance(data, dict) else None
+        raise DataError(
+            f"{path} has schema version {version!r}; this quba writes and "
             f"reads version {SCHEMA_VERSION}",
             hint="Generate the suite again with `quba synthetic generate --force`.",
         )
-    return Manifest(data["size"], int(data["seed"]), dict(data["counts"]), data["seconds"])
+    try:
+        return Manifest(data["size"], int(data["seed"]), dict(data["counts"]), data["seconds"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise DataError(
+            f"{path}: expected the fields size, seed, counts and seconds, got {sorted(data)}",
+            hint="Generate the suite again with `quba synthetic generate --force`.",
+        ) from error
 
 
 def generate(

@@ -92,6 +92,7 @@ BACKGROUND_COLOURS = np.array(
 )
 
 NEUTRAL = -1
+"""A background (or texture) index meaning "none": plain grey background / no object."""
 
 CONTRAST = 0.35
 """How far the photo colours lie from mid-grey: ``0.5 + CONTRAST * (colour - 0.5)``.
@@ -105,9 +106,6 @@ as on natural images.
 
 def _muted(colours: np.ndarray) -> np.ndarray:
     return 0.5 + CONTRAST * (colours - 0.5)
-
-
-"""A background (or texture) index meaning "none": plain grey background / no object."""
 
 
 @dataclass(frozen=True)
@@ -156,12 +154,6 @@ class Scenes:
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Scenes:
         return cls(**{f.name: np.asarray(arrays[f.name]) for f in fields(cls)})
-
-    @classmethod
-    def concat(cls, parts: list[Scenes]) -> Scenes:
-        return cls(
-            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
-        )
 
 
 def sample_scenes(rng: np.random.Generator, classes: np.ndarray) -> Scenes:

@@ -17,6 +17,7 @@ logits over the 8 synthetic classes; ``module.label_space == "synthetic"``. The 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -292,9 +293,7 @@ def train_model(
         raise ConfigError(f"Unknown tiny-zoo model {name!r}; expected one of {', '.join(ZOO)}")
     entry = ZOO[name]
     if epochs is not None:
-        entry = ZooEntry(
-            entry.name, entry.architecture, entry.habit, epochs, entry.lr, entry.description
-        )
+        entry = dataclasses.replace(entry, epochs=epochs)
     start = time.perf_counter()
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -372,10 +371,17 @@ def _as_tensor(images: np.ndarray):
 
 
 def read_images(files: Sequence[Path]) -> np.ndarray:
-    """Decode image files to uint8 (N, H, W, 3)."""
-    from PIL import Image
+    """Decode image files to uint8 (N, H, W, 3); :class:`DataError` names an unreadable one."""
+    from quba.data.dataset import decode_image
 
-    return np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])
+    return np.stack([np.asarray(decode_image(f)) for f in files])
+
+
+def check_zoo_names(names: Sequence[str]) -> None:
+    """Raise :class:`ConfigError` naming every entry of ``names`` that is not a zoo model."""
+    unknown = [n for n in names if n not in ZOO]
+    if unknown:
+        raise ConfigError(f"Unknown tiny-zoo models {unknown}; expected some of {', '.join(ZOO)}")
 
 
 def train_zoo(
@@ -384,12 +390,11 @@ def train_zoo(
     """Train the zoo (or ``names`` of it) from the training split generated under ``root``."""
     from quba.synthetic.generate import load_train_scenes
 
-    unknown = [n for n in names or () if n not in ZOO]
-    if unknown:
-        raise ConfigError(f"Unknown tiny-zoo models {unknown}; expected some of {', '.join(ZOO)}")
+    names = list(ZOO) if not names else list(names)
+    check_zoo_names(names)
     scenes, files = load_train_scenes(root)
     images = read_images(files)
-    return [train_model(n, scenes, images, output, seed=seed) for n in names or list(ZOO)]
+    return [train_model(n, scenes, images, output, seed=seed) for n in names]
 
 
 # ----------------------------------------------------------------------------- habits
