@@ -45,3 +45,19 @@ def test_python_dash_m_quba_runs():
         [sys.executable, "-m", "quba", "--help"], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0 and "quba" in result.stdout
+
+
+def test_brackets_in_an_error_are_printed_verbatim(monkeypatch, capsys):
+    from quba.errors import MissingExtraError
+
+    def broken() -> None:
+        raise MissingExtraError("open_clip", "open_clip", "An [/x] open_clip model")
+
+    monkeypatch.setattr(app_module, "app", typer.Typer())
+    app_module.app.command("broken")(broken)
+    app_module.app.command("other")(lambda: None)
+    with pytest.raises(SystemExit) as done:
+        app_module.main(["broken"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    assert "An [/x] open_clip model" in err and "pip install 'quba[open_clip]'" in err

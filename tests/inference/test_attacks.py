@@ -108,6 +108,7 @@ def test_fgsm_matches_a_hand_written_fgsm(geometry):
         torch.testing.assert_close(logits, net(expected).detach(), atol=1e-5, rtol=1e-5)
     else:
         expected = reference_fgsm(module, x, y, 8 / 255)
+        torch.testing.assert_close(logits, module(expected).detach(), atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(adversarial, expected, atol=1e-6, rtol=0)
 
 

@@ -54,11 +54,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=argv, standalone_mode=False)
     except QubaError as error:
-        from rich.console import Console
+        from rich.markup import escape
 
-        Console(stderr=True).print(f"[bold red]error:[/] {error.message}", highlight=False)
+        from quba.cli._console import err_console
+
+        # escaped: a message or hint may hold brackets (``pip install 'quba[open_clip]'``)
+        err_console.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False)
         if error.hint:
-            Console(stderr=True).print(error.hint, highlight=False)
+            err_console.print(escape(error.hint), highlight=False)
         sys.exit(2)
     except typer.Exit as done:
         sys.exit(done.exit_code)

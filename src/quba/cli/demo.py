@@ -66,7 +66,7 @@ def demo_command(
 
     console.print(results_table(run.evaluation, title="quba demo: the tiny synthetic zoo"))
     for note in result_notes(run.evaluation):
-        console.print(note, highlight=False)
+        console.print(note, highlight=False, markup=False)
     console.print(
         "QUBA here is normalised against these models: the paper's reference statistics describe "
         "ImageNet classifiers, not 32x32 synthetic images.",

@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING
 import typer
 
 from quba.cli._console import console, progress_bars
+from quba.cli.models import no_pretrained_option
 
 if TYPE_CHECKING:
     from rich.table import Table
 
     from quba.evaluation import Evaluation
-
-NO_PRETRAINED_HELP = "Build the models with random weights instead of the published ones."
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +57,7 @@ def evaluate_command(
     skip_unreadable: bool = typer.Option(
         False, "--skip-unreadable", help="Leave unreadable images out (counted) instead of failing."
     ),
-    no_pretrained: bool = typer.Option(False, "--no-pretrained", help=NO_PRETRAINED_HELP),
+    no_pretrained: bool = no_pretrained_option(),
     checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="Local weights file to load into the model."
     ),
@@ -107,11 +106,11 @@ def evaluate_command(
         )
 
     console.print(results_table(evaluation))
-    for note in result_notes(evaluation):
-        console.print(note, highlight=False)
+    for note in result_notes(evaluation):  # plain text: a spec or a reason may hold brackets
+        console.print(note, highlight=False, markup=False)
     if output is not None:
         written = evaluation.save(output)
-        console.print(f"Results written to {written}", highlight=False)
+        console.print(f"Results written to {written}", highlight=False, markup=False)
 
 
 def quba_scores(evaluation: Evaluation) -> tuple[dict[str, float | None], str | None]:
@@ -199,13 +198,7 @@ def result_notes(evaluation: Evaluation) -> list[str]:
         for key, result in model.results.items():
             if result.value is None:
                 notes.append(f"{model.spec}: {key} is missing: {result.missing_reason}")
-    skipped = {
-        (m.spec, k): r.num_skipped
-        for m in evaluation
-        for k, r in m.results.items()
-        if r.num_skipped
-    }
-    if skipped:
+    if any(r.num_skipped for m in evaluation for r in m.results.values()):
         notes.append(
             "Unreadable images were left out (--skip-unreadable); counts are in the table."
         )

@@ -416,9 +416,8 @@ def _provenance(
     from quba.inference.cache import _version
 
     versions = {"quba": quba.__version__, "python": platform.python_version()}
-    for name in ("torch", "torchvision", "timm", "torchattacks", "torchmetrics", "numpy"):
+    for name in ("torch", "torchvision", "timm", "torchattacks", "torchmetrics", "numpy", "pillow"):
         versions[name] = _version(name)
-    versions["pillow"] = _version("pillow")
     device_name = str(device)
     if device.type == "cuda":
         device_name = f"{device} ({torch.cuda.get_device_name(device)})"

@@ -17,15 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from quba.errors import ConfigError, MissingExtraError
-from quba.store._sqlite import ResultRecord, finite_json
+from quba.store._sqlite import ResultRecord, _dumps, finite_json
 
 if TYPE_CHECKING:
     import pandas as pd
 
 ExportFormat = Literal["csv", "parquet", "json", "xlsx"]
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet", "json", "xlsx")
-_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
-_SUFFIXES |= {".xlsx": "xlsx"}
+_SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".xlsx": "xlsx",
+}
 _RUN_COLUMNS = ["model", "suite", "protocol", "subset"]
 
 
@@ -103,10 +108,7 @@ def export_records(
     frame = records_to_frame(records, wide=wide, dimension_order=dimension_order)
     for column in ("breakdown", "provenance"):
         if column in frame.columns:
-            frame[column] = [
-                json.dumps(finite_json(dict(v)), sort_keys=True, allow_nan=False)
-                for v in frame[column]
-            ]
+            frame[column] = [_dumps(v) for v in frame[column]]  # as the store keeps them
     if kind == "csv":
         frame.to_csv(path, index=False)
     elif kind == "parquet":
