@@ -166,6 +166,7 @@ def test_self_reference_and_preset(tmp_path, capsys):
             "All weights",
         ),
         (["--preset", "fast"], None, "Unknown weight preset 'fast'"),
+        (["--weights", "equal"], None, "Expected --weights items like 'shape_bias=2'"),
         (["--preset", "paper", "--weights", "params=0"], None, "either --weights or --preset"),
         (["--reference", "mine"], None, "--reference paper or self"),
     ],

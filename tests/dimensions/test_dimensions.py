@@ -249,3 +249,35 @@ def test_shape_bias_without_shape_or_texture_decisions_is_missing():
     preds["cue_conflict"] = Predictions(logits, shape, cue.sample_ids, {"texture": texture})
     result = get_dimension("shape_bias").compute(DimensionInputs(preds, SPACE, replicates=5))
     assert result.value is None and "no shape or texture decision" in result.missing_reason
+
+
+def test_extra_imagenet_c_corruptions_do_not_enter_the_score():
+    preds = _suite_predictions(6)
+    inputs = DimensionInputs(preds, SPACE, replicates=0)
+    expected = get_dimension("c_robustness").compute(inputs).value
+    c = preds["imagenet_c"]
+    n = len(preds["imagenet_val"])
+    wrong = np.zeros((n, C), dtype=np.float32)
+    wrong[np.arange(n), (preds["imagenet_val"].targets + 1) % C] = 10.0  # every image wrong
+    extra = Predictions(
+        np.concatenate([c.logits, wrong]),
+        np.concatenate([c.targets, preds["imagenet_val"].targets]),
+        np.concatenate([c.sample_ids, preds["imagenet_val"].sample_ids]),
+        {
+            "corruption": np.concatenate([c.meta["corruption"], ["speckle_noise"] * n]),
+            "severity": np.concatenate([c.meta["severity"], np.ones(n, dtype=int)]),
+        },
+    )
+    preds["imagenet_c"] = extra
+    got = get_dimension("c_robustness").compute(DimensionInputs(preds, SPACE, replicates=0))
+    assert got.value == pytest.approx(expected)
+    assert "speckle_noise" not in got.breakdown["accuracy"]
+
+
+def test_object_focus_resamples_the_same_foregrounds_jointly():
+    preds = _suite_predictions(7)
+    preds["mixed_rand"] = preds["mixed_same"]  # identical predictions on the same sample ids
+    result = get_dimension("object_focus").compute(DimensionInputs(preds, SPACE, replicates=40))
+    # a joint draw gives a gap of exactly 0 in every replicate; independent draws would not
+    assert result.value == pytest.approx(1.0)
+    assert result.ci_low == pytest.approx(1.0) and result.ci_high == pytest.approx(1.0)

@@ -152,6 +152,7 @@ def test_breakdown_as_json_text_is_parsed(results):
         (lambda f: pd.concat([f, f.iloc[:1]]), r"two results for model 'timm:resnet50.a1_in1k'"),
         (lambda f: f.iloc[:0], "empty"),
         (lambda f: f.to_dict("records"), "expected a pandas DataFrame"),
+        (lambda f: f.assign(breakdown="{not json"), "expected a JSON object in a `breakdown`"),
     ],
 )
 def test_malformed_tables_raise_table_error(results, mutate, message):

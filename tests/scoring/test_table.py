@@ -60,3 +60,13 @@ def test_bad_tables_name_the_problem(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(TableError, match="Expected a CSV file at"):
         read_dimension_table(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    "content", [b"model,accuracy\nm,0.5\nn,0.5,1,2\n", b"model,accuracy\n\xff\xfe,0.5\n"]
+)
+def test_malformed_csv_or_encoding_is_a_table_error(tmp_path, content):
+    path = tmp_path / "table.csv"
+    path.write_bytes(content)
+    with pytest.raises(TableError, match="is not a valid UTF-8 CSV file"):
+        read_dimension_table(path)

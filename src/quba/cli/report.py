@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    store: Path = typer.Option(
+    store: Path | None = typer.Option(
         None, "--store", help="The results store (default: $QUBA_STORE or ~/.cache/quba)."
     ),
     models: list[str] = typer.Option(
@@ -23,12 +23,16 @@ def report(
         "-m",
         help="Only these model specs, in this order (repeat, or separate with commas).",
     ),
-    protocol: str = typer.Option(None, "--protocol", help="Only this protocol (paper, pixel)."),
-    suite: str = typer.Option(None, "--suite", help="Only this suite (imagenet, synthetic)."),
+    protocol: str | None = typer.Option(
+        None, "--protocol", help="Only this protocol (paper, pixel)."
+    ),
+    suite: str | None = typer.Option(
+        None, "--suite", help="Only this suite (imagenet, synthetic)."
+    ),
     output: Path = typer.Option(
         Path("report.html"), "--output", "-o", help="Where to write the HTML page."
     ),
-    figures: Path = typer.Option(
+    figures: Path | None = typer.Option(
         None, "--figures", help="Also write every view as PNG and PDF into this folder."
     ),
     title: str = typer.Option("quba report", "--title", help="The page's title."),

@@ -61,12 +61,8 @@ def score(
         raise ConfigError("Give either --weights or --preset, not both")
     if reference not in ("paper", "self"):
         raise ConfigError(f"Expected --reference paper or self, but got {reference!r}")
-    if preset is not None:
-        resolved = dict(get_preset(preset).weights)
-    elif weights is not None:
-        resolved = parse_weights(weights)
-    else:
-        resolved = dict(get_preset("paper").weights)
+    # parse_weights("") is the paper's weights; a preset name never reads as a --weights string
+    resolved = get_preset(preset).weights if preset is not None else parse_weights(weights or "")
 
     frame = read_dimension_table(table)
     scores = quba_score(frame, weights=resolved, reference=reference, allow_partial=allow_partial)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from quba.data.suites import EXTRA_CORRUPTIONS
-from quba.dimensions.registry import CLEAN, DimensionInputs, register_dimension
+from quba.dimensions.registry import CLEAN, DimensionInputs, Direction, register_dimension
 from quba.dimensions.registry import Dimension as _Dimension
 from quba.dimensions.result import DimensionResult
 from quba.errors import DataError
@@ -76,7 +76,7 @@ def _clean_accuracy(inputs: DimensionInputs) -> tuple[float, np.ndarray]:
     """A and its replicates (R,)."""
     correct = inputs.clean.correct
     reps = bootstrap.weighted_mean(inputs.clean_weights(), correct)
-    return float(correct.mean()), reps[: inputs.num_replicates]
+    return float(correct.mean()), reps
 
 
 def _weights(inputs: DimensionInputs, key: str, ids: np.ndarray) -> np.ndarray:
@@ -134,7 +134,7 @@ def _category_correct(inputs: DimensionInputs, predictions: Predictions) -> np.n
 def _define(
     key: str,
     display_name: str,
-    direction: str,
+    direction: Direction,
     weight: float,
     requires: tuple[str, ...],
     unit: str = "",
@@ -146,7 +146,7 @@ def _define(
             _Dimension(
                 key=key,
                 display_name=display_name,
-                direction=direction,  # type: ignore[arg-type]
+                direction=direction,
                 weight=weight,
                 requires=requires,
                 compute_fn=fn,
@@ -278,7 +278,7 @@ def _c_robustness(inputs: DimensionInputs) -> DimensionResult:
 def _ood_robustness(inputs: DimensionInputs) -> DimensionResult:
     clean, clean_reps = _clean_accuracy(inputs)
     accuracy: dict[str, float] = {}
-    log_ratios, log_reps = [], []
+    ratios, rep_ratios = [], []
     for key in OOD_DATASETS:
         preds = inputs.predictions[key]
         if key == "imagenet_r":
@@ -287,13 +287,13 @@ def _ood_robustness(inputs: DimensionInputs) -> DimensionResult:
         else:
             correct = _category_correct(inputs, preds)
         accuracy[key] = float(correct.mean())
-        log_ratios.append(_ratio(accuracy[key], clean))
+        ratios.append(_ratio(accuracy[key], clean))
         if inputs.num_replicates:
             w = _weights(inputs, key, preds.sample_ids.astype(np.int64))
-            log_reps.append(_ratio(bootstrap.weighted_mean(w, correct), clean_reps))
+            rep_ratios.append(_ratio(bootstrap.weighted_mean(w, correct), clean_reps))
     breakdown = {"accuracy": accuracy, "clean_accuracy": clean}
-    value = float(np.prod(log_ratios) ** (1 / len(log_ratios)))
-    reps = np.prod(log_reps, axis=0) ** (1 / len(log_reps)) if inputs.num_replicates else None
+    value = float(np.prod(ratios) ** (1 / len(ratios)))
+    reps = np.prod(rep_ratios, axis=0) ** (1 / len(rep_ratios)) if inputs.num_replicates else None
     n = sum(len(inputs.predictions[k]) for k in OOD_DATASETS)
     return _result(inputs, "ood_robustness", value, reps, n, breakdown)
 
@@ -390,7 +390,6 @@ def _object_focus(inputs: DimensionInputs) -> DimensionResult:
     value = None if clean <= 0 else 1.0 - (a_same - a_rand) / clean
     reps = None
     if inputs.num_replicates:
-        w_same = _weights(inputs, "mixed_same", same.sample_ids.astype(np.int64))
         if np.array_equal(np.sort(same.sample_ids), np.sort(rand.sample_ids)):
             # the same foregrounds on two kinds of background: resample them jointly
             universe = np.unique(same.sample_ids)
@@ -399,6 +398,7 @@ def _object_focus(inputs: DimensionInputs) -> DimensionResult:
             w_same = bootstrap.counts_for(same.sample_ids, universe, draw)
             w_rand = bootstrap.counts_for(rand.sample_ids, universe, draw)
         else:
+            w_same = _weights(inputs, "mixed_same", same.sample_ids.astype(np.int64))
             w_rand = _weights(inputs, "mixed_rand", rand.sample_ids.astype(np.int64))
         gap = bootstrap.weighted_mean(w_same, c_same) - bootstrap.weighted_mean(w_rand, c_rand)
         reps = 1.0 - _ratio(gap, clean_reps)

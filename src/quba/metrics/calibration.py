@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from quba.metrics._arrays import check_scores_and_target
+from quba.metrics._arrays import check_scores_and_target, log_softmax_normalizer
 
 
 def _check_bins(n_bins: int) -> None:
@@ -144,8 +144,6 @@ class AceReplicates:
     def __init__(
         self, logits: np.ndarray, target: np.ndarray, n_bins: int = 15, chunk: int = 32
     ) -> None:
-        from quba.metrics._arrays import log_softmax_normalizer
-
         _check_bins(n_bins)
         self.logits = np.asarray(logits)
         self.target = np.asarray(target, dtype=np.int64)

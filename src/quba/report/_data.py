@@ -199,7 +199,13 @@ def _as_dict(value: Any) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, str) and value.strip():
-        parsed = json.loads(value)
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise TableError(
+                f"expected a JSON object in a `breakdown` or `provenance` cell, but got "
+                f"{value[:60]!r} ({error})"
+            ) from None
         return parsed if isinstance(parsed, dict) else {"value": parsed}
     return {}
 

@@ -111,10 +111,11 @@ def score(
     if ref is None:
         nan = np.full(len(values), np.nan)
         return pd.DataFrame({"quba": nan, "partial": nan}, index=values.index)
-    full = scoring.quba_score(values, weights=weights, reference=ref, allow_partial=False)
+    # one pass: a row's partial score is its QUBA unless it misses a weighted dimension
     part = scoring.quba_score(values, weights=weights, reference=ref, allow_partial=True)
+    partial = part["quba"].astype(float)
     return pd.DataFrame(
-        {"quba": full["quba"].astype(float), "partial": part["quba"].astype(float)},
+        {"quba": partial.where(~part["partial"].astype(bool)), "partial": partial},
         index=values.index,
     )
 

@@ -57,8 +57,8 @@ def read_dimension_table(path: str | Path) -> pd.DataFrame:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.EmptyDataError:
         raise TableError(f"{path} is empty; expected a header row and one row per model") from None
-    except pd.errors.ParserError as error:
-        raise TableError(f"{path} is not a valid CSV file: {error}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise TableError(f"{path} is not a valid UTF-8 CSV file: {error}") from None
     if len(raw) == 0:
         raise TableError(f"{path} has a header but no rows; expected one row per model")
 
