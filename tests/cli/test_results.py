@@ -111,3 +111,16 @@ def test_export_wide_with_filters(store, tmp_path, capsys):
         ["results", "export", str(tmp_path / "x.doc"), "--store", str(store)], capsys
     )
     assert code == 2 and ".doc" in err
+
+
+def test_show_prints_reasons_and_specs_literally_not_as_markup(tmp_path, capsys):
+    path = tmp_path / "results.sqlite"
+    reason = "folder [bold]imagenet-r[/bold] missing"
+    ResultStore(path).put(
+        [ResultRecord("python:[red]m:f", "accuracy", "paper", None, missing_reason=reason)]
+    )
+    code, out, _ = run(["results", "show", "python:[red]m:f", "--store", str(path)], capsys)
+    assert code == 0
+    assert "[bold]imagenet-r[/bold]" in out
+    code, out, _ = run(["results", "list", "--store", str(path)], capsys)
+    assert code == 0 and "python:[red]m:f" in out

@@ -38,6 +38,7 @@ def list_command(
     store: Path | None = typer.Option(None, "--store", help=STORE_HELP),
 ) -> None:
     """List the evaluated models: one line per model, suite, protocol and subset."""
+    from rich.markup import escape
     from rich.table import Table
 
     runs = _store(store).runs()
@@ -50,7 +51,7 @@ def list_command(
     for run in runs:
         subset = "full" if not run["subset"] else f"limit {run['subset']}"
         table.add_row(
-            run["model"],
+            escape(run["model"]),
             run["suite"],
             run["protocol"],
             subset,
@@ -74,6 +75,7 @@ def show_command(
     """Show one model's stored results: value, interval, samples, missing reasons."""
     import json
 
+    from rich.markup import escape
     from rich.table import Table
 
     from quba.errors import ConfigError
@@ -91,7 +93,7 @@ def show_command(
         runs.setdefault((r.suite, r.protocol, r.subset), []).append(r)
     for (run_suite, run_protocol, run_subset), rows in runs.items():
         scope = "full" if not run_subset else f"subset of {run_subset} images per dataset"
-        table = Table(title=f"{model} — {run_suite}, {run_protocol} protocol, {scope}")
+        table = Table(title=escape(f"{model} — {run_suite}, {run_protocol} protocol, {scope}"))
         for name in ("dimension", "value", "95% interval", "n", "note"):
             table.add_column(name, justify="right" if name in ("value", "n") else "left")
         for r in rows:
@@ -100,7 +102,7 @@ def show_command(
             if r.num_skipped:
                 note = f"{note} {r.num_skipped} unreadable image(s) skipped".strip()
             value = "missing" if r.value is None else f"{r.value:.4g}"
-            table.add_row(r.dimension, value, interval, str(r.num_samples), note)
+            table.add_row(r.dimension, value, interval, str(r.num_samples), escape(note))
         console.print(table)
     if breakdown:
         for r in records:

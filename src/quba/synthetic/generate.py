@@ -139,7 +139,7 @@ def generate(
     elif size in SIZES:
         spec, size_name = SIZES[size], str(size)
     else:
-        raise ConfigError(f"Expected size to be one of {', '.join(SIZES)}, but got {size!r}")
+        raise ConfigError(f"Expected --size to be one of {', '.join(SIZES)}, but got {size!r}")
     root = Path(root)
     existing = read_manifest(root)
     if existing is not None and not force:
