@@ -62,3 +62,11 @@ def test_missing_checkpoint_file_is_a_model_error(tmp_path):
         create_classifier("torchvision:resnet18", checkpoint=tmp_path / "nope.pt")
     with pytest.raises(ModelError, match="meta device"):
         create_classifier("torchvision:resnet18", checkpoint=tmp_path, device="meta")
+
+
+def test_short_model_name_keeps_a_python_factory_and_any_other_spec_whole():
+    from quba.models import short_model_name
+
+    assert short_model_name("python:quba.synthetic.zoo:plain_cnn") == "plain_cnn"
+    assert short_model_name("python:my_model.py:build") == "build"
+    assert short_model_name("timm:resnet50.a1_in1k") == "timm:resnet50.a1_in1k"

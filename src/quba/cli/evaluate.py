@@ -9,6 +9,7 @@ import typer
 
 from quba.cli._console import console, progress_bars
 from quba.cli.models import no_pretrained_option
+from quba.models._spec import short_model_name
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -161,7 +162,7 @@ def results_table(evaluation: Evaluation, *, title: str | None = None) -> Table:
     table.add_column("dimension")
     table.add_column("better", justify="center")
     for model in evaluation.models:
-        table.add_column(column_name(model.spec), justify="right", overflow="fold")
+        table.add_column(short_model_name(model.spec), justify="right", overflow="fold")
     for key in evaluation.dims:
         dimension = get_dimension(key)
         name = dimension.display_name + (" (M)" if key == "params" else "")
@@ -183,16 +184,13 @@ def results_table(evaluation: Evaluation, *, title: str | None = None) -> Table:
     return table
 
 
-def column_name(spec: str) -> str:
-    """A table header for a model: the factory of a ``python:`` spec, else the whole spec."""
-    return spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec
-
-
 def result_notes(evaluation: Evaluation) -> list[str]:
     """Lines under the table: shortened model names, missing values with their reasons, skipped
     images, images forwarded, where the results were stored."""
     notes = [
-        f"{column_name(m.spec)} = {m.spec}" for m in evaluation if column_name(m.spec) != m.spec
+        f"{short_model_name(m.spec)} = {m.spec}"
+        for m in evaluation
+        if short_model_name(m.spec) != m.spec
     ]
     for model in evaluation.models:
         for key, result in model.results.items():

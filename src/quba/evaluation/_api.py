@@ -396,7 +396,9 @@ def _predict_dataset(
 def _short_name(spec: str, width: int = 28) -> str:
     """A model's name for progress bars: the factory of a ``python:`` spec, else the spec, cut
     to ``width`` characters from the left (the end of a name is the informative part)."""
-    name = spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec
+    from quba.models import short_model_name
+
+    name = short_model_name(spec)
     return name if len(name) <= width else "…" + name[-(width - 1) :]
 
 

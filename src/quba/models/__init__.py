@@ -25,6 +25,7 @@ _EXPORTS = {
     "register_source": "quba.models._registry",
     "ModelSpec": "quba.models._spec",
     "parse_model_spec": "quba.models._spec",
+    "short_model_name": "quba.models._spec",
     "Preprocessing": "quba.models.preprocessing",
     "GROUPS": "quba.models.zoo",
     "ZooEntry": "quba.models.zoo",
@@ -52,6 +53,7 @@ __all__ = [
     "list_zoo",
     "parse_model_spec",
     "register_source",
+    "short_model_name",
     "zoo_metadata",
 ]
 
@@ -65,7 +67,7 @@ if TYPE_CHECKING:
         list_sources,
         register_source,
     )
-    from quba.models._spec import ModelSpec, parse_model_spec
+    from quba.models._spec import ModelSpec, parse_model_spec, short_model_name
     from quba.models.preprocessing import Preprocessing
     from quba.models.zoo import (
         GROUPS,

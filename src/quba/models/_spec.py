@@ -64,3 +64,9 @@ def parse_model_spec(spec: str | ModelSpec) -> ModelSpec:
             hint=f"Examples: {_EXAMPLES}",
         )
     return ModelSpec(source=source, name=name.strip())
+
+
+def short_model_name(spec: str) -> str:
+    """How tables, progress bars and reports name a model: the factory of a ``python:`` spec
+    (``python:quba.synthetic.zoo:plain_cnn`` -> ``plain_cnn``), else the spec itself."""
+    return spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec

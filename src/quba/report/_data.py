@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from quba.errors import TableError
+from quba.models._spec import short_model_name
 from quba.report import _scoring
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def model_meta(spec: str) -> ModelMeta:
     info = zoo_metadata(spec)
     if not info:
         # A python: model is named by its factory, as in quba evaluate's table.
-        name = spec.rsplit(":", 1)[-1] if spec.startswith("python:") else spec
+        name = short_model_name(spec)
         return ModelMeta(display_name=name or spec)
     return ModelMeta(
         display_name=str(info.get("display_name") or spec),
