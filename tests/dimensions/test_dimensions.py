@@ -272,6 +272,7 @@ def test_extra_imagenet_c_corruptions_do_not_enter_the_score():
     got = get_dimension("c_robustness").compute(DimensionInputs(preds, SPACE, replicates=0))
     assert got.value == pytest.approx(expected)
     assert "speckle_noise" not in got.breakdown["accuracy"]
+    assert got.num_samples == len(c)  # the extra corruption's images are not counted either
 
 
 def test_object_focus_resamples_the_same_foregrounds_jointly():

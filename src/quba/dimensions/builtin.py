@@ -243,6 +243,7 @@ def _c_robustness(inputs: DimensionInputs) -> DimensionResult:
 
     accuracy: dict[str, dict[str, float]] = {}
     group_acc, group_reps = [], []
+    num_scored = 0
     for code, name in enumerate(names.tolist()):
         if name in EXTRA_CORRUPTIONS:
             continue
@@ -250,6 +251,7 @@ def _c_robustness(inputs: DimensionInputs) -> DimensionResult:
         for sev in np.unique(severity[of_name]).tolist():
             mask = of_name & (severity == sev)
             acc = float(correct[mask].mean())
+            num_scored += int(mask.sum())
             accuracy.setdefault(name, {})[str(sev)] = acc
             group_acc.append(acc)
             if inputs.num_replicates:
@@ -264,7 +266,7 @@ def _c_robustness(inputs: DimensionInputs) -> DimensionResult:
     breakdown = {"accuracy": accuracy, "clean_accuracy": clean, "num_groups": len(group_acc)}
     value = float(_ratio(np.mean(group_acc), clean))
     reps = _ratio(np.mean(group_reps, axis=0), clean_reps) if inputs.num_replicates else None
-    return _result(inputs, "c_robustness", value, reps, len(preds), breakdown)
+    return _result(inputs, "c_robustness", value, reps, num_scored, breakdown)
 
 
 @_define(
